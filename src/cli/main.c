@@ -1,0 +1,55 @@
+/* earshot-cli: the Earshot engine without a GUI
+ *
+ * SPDX-License-Identifier: GPL-3.0-or-later
+ */
+#define G_LOG_DOMAIN "EsCli"
+
+#include <glib.h>
+#include <locale.h>
+
+#include "es-cli.h"
+
+static const char summary[] =
+  "Commands:\n"
+  "  identity create | show | export-mnemonic | import   Manage your identity\n"
+  "\n"
+  "Run “earshot-cli COMMAND --help” for a command's options.\n"
+  "EARSHOT_HOME=DIR keeps all of this client's state in DIR.";
+
+int
+main (int    argc,
+      char **argv)
+{
+  g_autoptr(GOptionContext) context = NULL;
+  gboolean version = FALSE;
+  const GOptionEntry entries[] = {
+    { "version", 0, 0, G_OPTION_ARG_NONE, &version, "Print the version and exit", NULL },
+    { NULL }
+  };
+  int status;
+
+  setlocale (LC_ALL, "");
+
+  context = g_option_context_new ("COMMAND [OPTIONS…]");
+  g_option_context_set_summary (context, "Earshot: peer-to-peer voice calls by cryptographic address.");
+  g_option_context_set_description (context, summary);
+  g_option_context_add_main_entries (context, entries, NULL);
+  /* Options after the command word belong to the command. */
+  g_option_context_set_strict_posix (context, TRUE);
+
+  status = es_cli_parse_options (context, &argc, &argv);
+  if (status != ES_CLI_EXIT_OK)
+    return status;
+  if (version)
+    {
+      g_print ("earshot-cli %s\n", PACKAGE_VERSION);
+      return ES_CLI_EXIT_OK;
+    }
+  if (argc < 2)
+    return es_cli_usage_error (context, "no command given");
+
+  if (g_str_equal (argv[1], "identity"))
+    return es_cli_identity_main (argc - 1, argv + 1);
+
+  return es_cli_usage_error (context, "unknown command “%s”", argv[1]);
+}
