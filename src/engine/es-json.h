@@ -22,7 +22,13 @@ JsonObject *es_json_get_object  (JsonObject  *object,
                                  const char  *member);
 JsonArray  *es_json_get_array   (JsonObject  *object,
                                  const char  *member);
+/* Valid JSON for every value json-glib holds (its own generator writes
+ * some doubles in a form no parser reads); NULL and an error for a number
+ * JSON cannot carry. */
+char       *es_json_write       (JsonObject  *object,
+                                 GError     **error);
 char       *es_json_to_string   (JsonObject  *object);
+/* Strict: see es_strict_json_parse_object(). */
 JsonObject *es_json_from_string (const char  *text,
                                  gssize       length,
                                  GError     **error);

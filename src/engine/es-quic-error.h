@@ -21,6 +21,9 @@ typedef enum {
   ES_QUIC_ERROR_IDLE_TIMEOUT,
   ES_QUIC_ERROR_HANDSHAKE_TIMEOUT,
   ES_QUIC_ERROR_CANCELLED,
+  ES_QUIC_ERROR_PEER_VERIFICATION,  /* our own check refused the peer's certificate (pin
+                                     * mismatch, no Ed25519 key, client not authorised); the
+                                     * close code is the TLS alert we sent */
 } EsQuicError;
 
 /* Application error codes that Earshot sends (CONNECTION_CLOSE type 0x1d). */
@@ -33,7 +36,11 @@ typedef enum {
   ES_QUIC_APP_RATE_LIMITED = 5,
 } EsQuicAppError;
 
-GQuark      es_quic_error_quark          (void);
-const char *es_quic_app_error_to_string  (guint64 code);
+GQuark      es_quic_error_quark                (void);
+/* Plain-words names for log lines and error messages: "going away",
+ * "protocol violation", "bad certificate". Unknown codes give "unknown". */
+const char *es_quic_app_error_to_string        (guint64 code);
+const char *es_quic_transport_error_to_string  (guint64 code);
+const char *es_quic_tls_alert_to_string        (guint8  alert);
 
 G_END_DECLS

@@ -104,7 +104,8 @@ static void
 test_garbage_refused (void)
 {
   g_autoptr(EsPeerPin) tofu = es_peer_pin_new_trust_on_first_use ();
-  g_autoptr(GBytes) garbage = g_bytes_new_static ("\x30\x82\x01\x00 not a certificate", 24);
+  static const char text[] = "\x30\x82\x01\x00 not a certificate";
+  g_autoptr(GBytes) garbage = g_bytes_new_static (text, sizeof text - 1);
   g_autoptr(GError) error = NULL;
 
   g_assert_false (check (tofu, garbage, NULL, &error));
