@@ -6,7 +6,7 @@ EARSHOT_BUILD_PACKAGES=(
   meson ninja-build pkg-config gcc
   libglib2.0-dev libjson-glib-dev libgnutls28-dev
   libngtcp2-dev libngtcp2-crypto-gnutls-dev libsodium-dev
-  libopus-dev libnice-dev
+  libopus-dev libnice-dev libsoup-3.0-dev
 )
 
 # Running every test suite: third-party peers for interop, the fuzzing

@@ -32,7 +32,19 @@ char       *es_cli_read_secret_arg   (const char      *value,
 EsIdentity *es_cli_open_identity     (EsIdentityStore *store,
                                       GError         **error);
 
+/* Options that come before the command word. */
+typedef struct
+{
+  char **relays;
+} EsCliGlobalOptions;
+
 int         es_cli_identity_main     (int              argc,
+                                      char           **argv);
+int         es_cli_listen_main       (const EsCliGlobalOptions *global,
+                                      int              argc,
+                                      char           **argv);
+int         es_cli_call_main         (const EsCliGlobalOptions *global,
+                                      int              argc,
                                       char           **argv);
 
 G_END_DECLS

@@ -12,6 +12,10 @@
 static const char summary[] =
   "Commands:\n"
   "  identity create | show | export-mnemonic | import   Manage your identity\n"
+  "  listen [--auto-answer] [--play IN.wav] [--record OUT.wav] [--duration S]\n"
+  "                                                      Wait for calls\n"
+  "  call FINGERPRINT [--play IN.wav] [--record OUT.wav] [--duration S]\n"
+  "                                                      Call an address\n"
   "\n"
   "Run “earshot-cli COMMAND --help” for a command's options.\n"
   "EARSHOT_HOME=DIR keeps all of this client's state in DIR.";
@@ -21,8 +25,11 @@ main (int    argc,
       char **argv)
 {
   g_autoptr(GOptionContext) context = NULL;
+  EsCliGlobalOptions global = { NULL };
   gboolean version = FALSE;
   const GOptionEntry entries[] = {
+    { "relay", 0, 0, G_OPTION_ARG_STRING_ARRAY, &global.relays,
+      "A relay (repeatable; the first is home); also EARSHOT_RELAY", "HOST:PORT#FP" },
     { "version", 0, 0, G_OPTION_ARG_NONE, &version, "Print the version and exit", NULL },
     { NULL }
   };
@@ -49,7 +56,14 @@ main (int    argc,
     return es_cli_usage_error (context, "no command given");
 
   if (g_str_equal (argv[1], "identity"))
-    return es_cli_identity_main (argc - 1, argv + 1);
+    status = es_cli_identity_main (argc - 1, argv + 1);
+  else if (g_str_equal (argv[1], "listen"))
+    status = es_cli_listen_main (&global, argc - 1, argv + 1);
+  else if (g_str_equal (argv[1], "call"))
+    status = es_cli_call_main (&global, argc - 1, argv + 1);
+  else
+    status = es_cli_usage_error (context, "unknown command “%s”", argv[1]);
 
-  return es_cli_usage_error (context, "unknown command “%s”", argv[1]);
+  g_strfreev (global.relays);
+  return status;
 }

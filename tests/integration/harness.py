@@ -15,7 +15,7 @@ import threading
 import time
 
 CLI = os.environ.get("EARSHOT_CLI")
-RELAY = os.environ.get("EARSHOT_RELAY")
+RELAY = os.environ.get("EARSHOT_RELAY_PROGRAM")
 
 DEFAULT_TIMEOUT = 20.0
 
@@ -146,10 +146,13 @@ class Lab:
         self.processes.append(process)
         return process
 
-    def relay(self, name="relay", listen="127.0.0.1:0", extra_args=(), env=None, wrapper=()):
-        """Starts earshot-relay and waits for its relay-ready line."""
+    def relay(self, name="relay", listen="127.0.0.1:0", extra_args=(), env=None, wrapper=(),
+              identity=None, program=None):
+        """Starts earshot-relay (or a program with the same interface) and
+        waits for its relay-ready line."""
         home = self.home(name)
-        argv = [RELAY, "--listen", listen, "--identity", os.path.join(home, "identity")]
+        identity = identity or os.path.join(home, "identity")
+        argv = [program or RELAY, "--listen", listen, "--identity", identity]
         argv += list(extra_args)
         process = self.start(name, argv, env or self.env(home), wrapper=wrapper)
         ready = process.expect("relay-ready")
