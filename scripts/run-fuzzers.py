@@ -15,11 +15,17 @@ import sys
 import tempfile
 
 
+def is_program(path):
+    # meson keeps each target's objects in a "fuzz-NAME.p" directory, which is
+    # executable too: only regular files are fuzzers.
+    return os.path.isfile(path) and os.access(path, os.X_OK)
+
+
 def main():
     build_dir, corpus_root, seconds, results_path = sys.argv[1:5]
     fuzz_dir = os.path.join(build_dir, "tests", "fuzz")
     targets = sorted(n for n in os.listdir(fuzz_dir)
-                     if n.startswith("fuzz-") and os.access(os.path.join(fuzz_dir, n), os.X_OK))
+                     if n.startswith("fuzz-") and is_program(os.path.join(fuzz_dir, n)))
     if not targets:
         print("no fuzz targets were built", file=sys.stderr)
         return 1
