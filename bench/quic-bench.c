@@ -58,24 +58,6 @@ typedef struct
   GError *error;
 } Bench;
 
-static void
-print_event (JsonObject *event)
-{
-  g_autofree char *line = es_json_to_string (event);
-
-  printf ("%s\n", line);
-  fflush (stdout);
-}
-
-static JsonObject *
-new_event (const char *name)
-{
-  JsonObject *event = json_object_new ();
-
-  json_object_set_string_member (event, "event", name);
-  return event;
-}
-
 static gint64
 cpu_us (void)
 {
@@ -117,7 +99,7 @@ static int
 run_pem (const char *directory)
 {
   g_autoptr(EsIdentity) identity = es_identity_new_random ();
-  g_autoptr(JsonObject) event = new_event ("pem");
+  g_autoptr(JsonObject) event = es_json_new_event ("pem");
   g_autoptr(GError) error = NULL;
   g_autofree char *certificate = NULL;
   g_autofree char *key = NULL;
@@ -130,7 +112,7 @@ run_pem (const char *directory)
     g_error ("cannot write the PEM files: %s", error->message);
   json_object_set_string_member (event, "certificate", certificate_path);
   json_object_set_string_member (event, "key", key_path);
-  print_event (event);
+  es_json_print_line (event);
   return 0;
 }
 
@@ -181,7 +163,7 @@ on_stdin (int          fd,
   Server *server = user_data;
   char buffer[256];
   ssize_t length = read (fd, buffer, sizeof buffer);
-  g_autoptr(JsonObject) event = new_event ("stats");
+  g_autoptr(JsonObject) event = es_json_new_event ("stats");
 
   if (length <= 0)
     {
@@ -193,7 +175,7 @@ on_stdin (int          fd,
   json_object_set_int_member (event, "datagrams", server->datagrams);
   json_object_set_double_member (event, "datagram_seconds",
                                  (server->last_us - server->first_us) / (double) G_USEC_PER_SEC);
-  print_event (event);
+  es_json_print_line (event);
   server->datagrams = 0;
   server->first_us = server->last_us = 0;
   return G_SOURCE_CONTINUE;
@@ -205,14 +187,14 @@ run_server (void)
   g_autoptr(EsIdentity) identity = es_identity_new_random ();
   g_autoptr(EsQuicEndpoint) endpoint = bound_endpoint (identity);
   Server server = { g_main_loop_new (NULL, FALSE), 0, 0, 0 };
-  g_autoptr(JsonObject) event = new_event ("ready");
+  g_autoptr(JsonObject) event = es_json_new_event ("ready");
 
   es_quic_endpoint_set_authorize_func (endpoint, authorize_anyone, NULL, NULL);
   g_signal_connect (endpoint, "incoming-connection", G_CALLBACK (on_incoming), &server);
   json_object_set_int_member (event, "port", g_inet_socket_address_get_port (
                                 es_quic_endpoint_get_local_address (endpoint)));
   json_object_set_string_member (event, "fingerprint", es_identity_get_fingerprint (identity));
-  print_event (event);
+  es_json_print_line (event);
 
   g_unix_fd_add (STDIN_FILENO, G_IO_IN | G_IO_HUP, on_stdin, &server);
   g_main_loop_run (server.loop);
@@ -262,7 +244,7 @@ run_handshakes (void)
 {
   g_autoptr(EsIdentity) identity = es_identity_new_random ();
   Bench bench = { g_main_loop_new (NULL, FALSE), bound_endpoint (identity) };
-  g_autoptr(JsonObject) event = new_event ("handshakes");
+  g_autoptr(JsonObject) event = es_json_new_event ("handshakes");
   JsonArray *durations = json_array_new ();
   gint64 cpu_before = cpu_us ();
 
@@ -277,7 +259,7 @@ run_handshakes (void)
 
   json_object_set_array_member (event, "durations_us", durations);
   json_object_set_int_member (event, "cpu_us", cpu_us () - cpu_before);
-  print_event (event);
+  es_json_print_line (event);
 
   es_quic_endpoint_shutdown (bench.endpoint);
   g_object_unref (bench.endpoint);
@@ -324,7 +306,7 @@ run_datagrams (void)
 {
   g_autoptr(EsIdentity) identity = es_identity_new_random ();
   Bench bench = { g_main_loop_new (NULL, FALSE), bound_endpoint (identity) };
-  g_autoptr(JsonObject) event = new_event ("datagrams");
+  g_autoptr(JsonObject) event = es_json_new_event ("datagrams");
   g_autoptr(EsQuicConnection) connection = NULL;
   Sender sender = { 0 };
   EsQuicStats stats;
@@ -352,7 +334,7 @@ run_datagrams (void)
   json_object_set_int_member (event, "smoothed_rtt_us", stats.smoothed_rtt_us);
   json_object_set_double_member (event, "seconds",
                                  (g_get_monotonic_time () - start) / (double) G_USEC_PER_SEC);
-  print_event (event);
+  es_json_print_line (event);
 
   es_quic_connection_close (connection, ES_QUIC_APP_NO_ERROR, NULL);
   es_quic_endpoint_shutdown (bench.endpoint);
@@ -376,14 +358,14 @@ run_idle (void)
   g_autoptr(EsIdentity) identity = es_identity_new_random ();
   g_autoptr(EsQuicEndpoint) endpoint = bound_endpoint (identity);
   g_autoptr(GMainLoop) loop = g_main_loop_new (NULL, FALSE);
-  g_autoptr(JsonObject) event = new_event ("idle");
+  g_autoptr(JsonObject) event = es_json_new_event ("idle");
 
   es_quic_endpoint_set_authorize_func (endpoint, authorize_anyone, NULL, NULL);
   g_timeout_add (200, quit_loop, loop);
   g_main_loop_run (loop);
   json_object_set_int_member (event, "rss_kb", resident_kb ());
   json_object_set_int_member (event, "rss_kb_before_endpoint", before_kb);
-  print_event (event);
+  es_json_print_line (event);
   return 0;
 }
 

@@ -7,6 +7,12 @@ EARSHOT_BUILD_PACKAGES=(
   libglib2.0-dev libjson-glib-dev libgnutls28-dev
   libngtcp2-dev libngtcp2-crypto-gnutls-dev libsodium-dev
   libopus-dev libnice-dev libsoup-3.0-dev
+  # Port mapping: UPnP IGD (gupnp-igd) and GUPnP's control point for netcheck.
+  libgupnp-igd-1.0-dev libgupnp-1.6-dev libgssdp-1.6-dev
+  # Live audio: PipeWire streams (the client's modules, and its
+  # client-rt.conf, which pipewire-bin ships), and webrtc-audio-processing's
+  # echo canceller, which is C++ (src/engine/es-echo-canceller.cc).
+  g++ libpipewire-0.3-dev libpipewire-0.3-modules pipewire-bin libwebrtc-audio-processing-dev
 )
 
 # Running every test suite: third-party peers for interop, the fuzzing
@@ -15,6 +21,12 @@ EARSHOT_TEST_PACKAGES=(
   clang libclang-rt-14-dev
   ngtcp2-client ngtcp2-server coturn
   openssl xxd python3 python3-numpy espeak-ng sox
+  # The netns suite's NAT lab (tests/netns/lab.py): namespaces, nftables NAT,
+  # miniupnpd on the routers and its reference clients.
+  iproute2 nftables conntrack miniupnpd miniupnpc natpmpc
+  # The audio suite's private PipeWire (tests/audio/pipewire_session.py;
+  # pw-play, pw-record, pw-link, pw-cli come with pipewire-bin, above).
+  pipewire wireplumber dbus-daemon
 )
 
 earshot_missing_packages() {

@@ -9,8 +9,11 @@
 #include <gio/gunixinputstream.h>
 #include <glib-unix.h>
 
+#include "es-address.h"
+#include "es-audio-pipewire.h"
 #include "es-audio-wav.h"
 #include "es-cli-events.h"
+#include "es-json.h"
 #include "es-engine.h"
 #include "es-error.h"
 #include "es-fingerprint.h"
@@ -24,6 +27,9 @@ typedef struct
   gboolean auto_answer;
   char *play;
   char *record;
+  char *audio;                   /* --audio: "wav" (NULL too) or "pipewire" */
+  char *input;
+  char *output;
   int duration;
   char *target;
 
@@ -55,6 +61,9 @@ session_clear (Session *session)
   g_clear_pointer (&session->loop, g_main_loop_unref);
   g_free (session->play);
   g_free (session->record);
+  g_free (session->audio);
+  g_free (session->input);
+  g_free (session->output);
   g_free (session->target);
 }
 
@@ -142,11 +151,36 @@ on_call_stats (EsCall  *call,
   es_cli_emit_stats (call);
 }
 
+static void
+on_call_path_changed (EsCall  *call,
+                      Session *session)
+{
+  if (es_call_get_state (call) == ES_CALL_STATE_ACTIVE)
+    es_cli_emit_path (call, es_engine_get_signal_channel (session->engine));
+}
+
+/* A device or recording that failed mid-call. */
+static void
+on_audio_error (EsAudioBackend *audio,
+                GError         *error,
+                gpointer        data)
+{
+  es_cli_emit_error (error->message);
+}
+
 static EsAudioBackend *
 open_audio (Session *session,
             GError **error)
 {
-  return ES_AUDIO_BACKEND (es_audio_wav_new (session->play, session->record, error));
+  EsAudioBackend *audio;
+
+  if (g_strcmp0 (session->audio, "pipewire") == 0)
+    audio = ES_AUDIO_BACKEND (es_audio_pipewire_new (session->input, session->output, error));
+  else
+    audio = ES_AUDIO_BACKEND (es_audio_wav_new (session->play, session->record, error));
+  if (audio != NULL)
+    g_signal_connect (audio, "error", G_CALLBACK (on_audio_error), NULL);
+  return audio;
 }
 
 static void
@@ -157,6 +191,7 @@ follow_call (Session *session,
   session->call_was_active = FALSE;
   g_signal_connect (call, "state-changed", G_CALLBACK (on_call_state_changed), session);
   g_signal_connect (call, "stats", G_CALLBACK (on_call_stats), session);
+  g_signal_connect (call, "path-changed", G_CALLBACK (on_call_path_changed), session);
 }
 
 static void
@@ -196,7 +231,7 @@ on_incoming_call (EsEngine *engine,
   json_object_set_string_member (event, "event", "incoming");
   json_object_set_string_member (event, "call_id", es_call_get_id (call));
   json_object_set_string_member (event, "from", es_call_get_peer (call));
-  es_cli_emit (event);
+  es_json_print_line (event);
 
   if (session->auto_answer)
     answer (session, call);
@@ -393,6 +428,17 @@ on_stop_signal (gpointer data)
   return G_SOURCE_CONTINUE;
 }
 
+static void
+on_shutdown (GObject      *source,
+             GAsyncResult *result,
+             gpointer      data)
+{
+  Session *session = data;
+
+  es_engine_shutdown_finish (ES_ENGINE (source), result, NULL);
+  g_main_loop_quit (session->loop);
+}
+
 static GPtrArray *
 parse_relays (const EsCliGlobalOptions *global,
               GError                  **error)
@@ -420,11 +466,37 @@ parse_relays (const EsCliGlobalOptions *global,
   return g_steal_pointer (&relays);
 }
 
+/* --stun, else EARSHOT_STUN=HOST:PORT,... (DESIGN §8); numeric addresses. */
+static GPtrArray *
+parse_stun_servers (const EsCliGlobalOptions *global,
+                    GError                  **error)
+{
+  g_autoptr(GPtrArray) servers = g_ptr_array_new_with_free_func (g_object_unref);
+  g_auto(GStrv) from_env = NULL;
+  char **texts = global->stun;
+
+  if (texts == NULL && g_getenv ("EARSHOT_STUN") != NULL && g_getenv ("EARSHOT_STUN")[0] != '\0')
+    texts = from_env = g_strsplit (g_getenv ("EARSHOT_STUN"), ",", -1);
+  for (guint i = 0; texts != NULL && texts[i] != NULL; i++)
+    {
+      GInetSocketAddress *server = es_address_parse (texts[i], error);
+
+      if (server == NULL)
+        {
+          g_prefix_error (error, "STUN server: ");
+          return NULL;
+        }
+      g_ptr_array_add (servers, server);
+    }
+  return g_steal_pointer (&servers);
+}
+
 static int
 run_session (const EsCliGlobalOptions *global,
              Session                  *session)
 {
   g_autoptr(GPtrArray) relays = NULL;
+  g_autoptr(GPtrArray) stun = NULL;
   g_autoptr(EsIdentityStore) store = es_identity_store_new_default ();
   g_autoptr(EsIdentity) identity = NULL;
   g_autoptr(GError) error = NULL;
@@ -432,6 +504,9 @@ run_session (const EsCliGlobalOptions *global,
 
   relays = parse_relays (global, &error);
   if (relays == NULL)
+    return es_cli_usage_error (NULL, "%s", error->message);
+  stun = parse_stun_servers (global, &error);
+  if (stun == NULL)
     return es_cli_usage_error (NULL, "%s", error->message);
   identity = es_cli_open_identity (store, &error);
   if (identity == NULL)
@@ -442,6 +517,9 @@ run_session (const EsCliGlobalOptions *global,
   session->engine = es_engine_new (identity);
   for (guint i = 0; i < relays->len; i++)
     es_engine_add_relay (session->engine, relays->pdata[i]);
+  for (guint i = 0; i < stun->len; i++)
+    es_engine_add_stun_server (session->engine, stun->pdata[i]);
+  es_engine_set_privacy (session->engine, global->privacy);
   g_signal_connect (session->engine, "refused", G_CALLBACK (on_refused), session);
   g_signal_connect (session->engine, "notice", G_CALLBACK (on_notice), session);
   if (session->listening)
@@ -463,12 +541,23 @@ run_session (const EsCliGlobalOptions *global,
   g_source_remove (sigint);
   g_source_remove (sigterm);
 
-  /* Leave the relay, and let the packets that say so go out. */
-  es_engine_stop (session->engine);
+  /* Hang up, wait until the relay has what was just said, then leave. */
+  es_engine_shutdown_async (session->engine, on_shutdown, session);
+  g_main_loop_run (session->loop);
   while (g_main_context_iteration (NULL, FALSE))
     ;
   return session->status;
 }
+
+/* --audio, --input and --output, the same for listen and call. */
+#define AUDIO_OPTION_ENTRIES(session) \
+  { "audio", 0, 0, G_OPTION_ARG_STRING, &(session).audio, \
+    "wav (the default: --play and --record) or pipewire (live, with echo cancellation)", \
+    "wav|pipewire" }, \
+  { "input", 0, 0, G_OPTION_ARG_STRING, &(session).input, \
+    "With --audio pipewire: the microphone, by node name (default: the system's)", "NAME" }, \
+  { "output", 0, 0, G_OPTION_ARG_STRING, &(session).output, \
+    "With --audio pipewire: the speaker, by node name (default: the system's)", "NAME" }
 
 static gboolean
 parse_media_options (GOptionContext *context,
@@ -483,6 +572,25 @@ parse_media_options (GOptionContext *context,
   if (session->duration < 0)
     {
       *status = es_cli_usage_error (context, "--duration must be positive");
+      return FALSE;
+    }
+  if (session->audio != NULL && !g_str_equal (session->audio, "wav") &&
+      !g_str_equal (session->audio, "pipewire"))
+    {
+      *status = es_cli_usage_error (context, "--audio is wav or pipewire, not “%s”",
+                                    session->audio);
+      return FALSE;
+    }
+  if (g_strcmp0 (session->audio, "pipewire") == 0 &&
+      (session->play != NULL || session->record != NULL))
+    {
+      *status = es_cli_usage_error (context, "--play and --record go with --audio wav");
+      return FALSE;
+    }
+  if (g_strcmp0 (session->audio, "pipewire") != 0 &&
+      (session->input != NULL || session->output != NULL))
+    {
+      *status = es_cli_usage_error (context, "--input and --output go with --audio pipewire");
       return FALSE;
     }
   return TRUE;
@@ -501,6 +609,7 @@ es_cli_listen_main (const EsCliGlobalOptions *global,
     { "play", 0, 0, G_OPTION_ARG_FILENAME, &session.play, "Send this WAV file, in real time",
       "IN.wav" },
     { "record", 0, 0, G_OPTION_ARG_FILENAME, &session.record, "Record what is heard", "OUT.wav" },
+    AUDIO_OPTION_ENTRIES (session),
     { "duration", 0, 0, G_OPTION_ARG_INT, &session.duration,
       "Hang up this many seconds after a call becomes active", "SECONDS" },
     { NULL }
@@ -530,6 +639,7 @@ es_cli_call_main (const EsCliGlobalOptions *global,
     { "play", 0, 0, G_OPTION_ARG_FILENAME, &session.play, "Send this WAV file, in real time",
       "IN.wav" },
     { "record", 0, 0, G_OPTION_ARG_FILENAME, &session.record, "Record what is heard", "OUT.wav" },
+    AUDIO_OPTION_ENTRIES (session),
     { "duration", 0, 0, G_OPTION_ARG_INT, &session.duration,
       "Hang up this many seconds after the call becomes active", "SECONDS" },
     { NULL }

@@ -10,35 +10,16 @@
 
 #include "es-json.h"
 
-static JsonObject *
-new_event (const char *name)
-{
-  JsonObject *event = json_object_new ();
-
-  json_object_set_string_member (event, "event", name);
-  return event;
-}
-
-void
-es_cli_emit (JsonObject *event)
-{
-  g_autofree char *line = es_json_to_string (event);
-
-  fputs (line, stdout);
-  fputc ('\n', stdout);
-  fflush (stdout);
-}
-
 void
 es_cli_emit_simple (const char *name,
                     const char *member,
                     const char *value)
 {
-  g_autoptr(JsonObject) event = new_event (name);
+  g_autoptr(JsonObject) event = es_json_new_event (name);
 
   if (member != NULL)
     json_object_set_string_member (event, member, value);
-  es_cli_emit (event);
+  es_json_print_line (event);
 }
 
 void
@@ -51,19 +32,25 @@ void
 es_cli_emit_registered (EsSignalChannel *channel,
                         const char      *fingerprint)
 {
-  g_autoptr(JsonObject) event = new_event ("registered");
+  g_autoptr(JsonObject) event = es_json_new_event ("registered");
 
   json_object_set_string_member (event, "fingerprint", fingerprint);
   json_object_set_string_member (event, "observed", es_signal_channel_get_observed (channel));
   json_object_set_string_member (event, "relay_fingerprint",
                                  es_signal_channel_get_relay_fingerprint (channel));
-  es_cli_emit (event);
+  /* The relays it knows of (DESIGN §10.5), and where it runs. */
+  if (es_signal_channel_get_region (channel) != NULL)
+    json_object_set_string_member (event, "region", es_signal_channel_get_region (channel));
+  if (es_signal_channel_get_known_relays (channel) != NULL)
+    json_object_set_array_member (event, "relays",
+                                  json_array_ref (es_signal_channel_get_known_relays (channel)));
+  es_json_print_line (event);
 }
 
 void
 es_cli_emit_call_state (EsCall *call)
 {
-  g_autoptr(JsonObject) event = new_event ("call-state");
+  g_autoptr(JsonObject) event = es_json_new_event ("call-state");
   EsCallState state = es_call_get_state (call);
   const char * const *words = es_call_get_safety_words (call);
 
@@ -78,16 +65,17 @@ es_cli_emit_call_state (EsCall *call)
 
       json_object_set_string_member (event, "safety_words", joined);
     }
-  es_cli_emit (event);
+  es_json_print_line (event);
 }
 
 void
 es_cli_emit_path (EsCall          *call,
                   EsSignalChannel *channel)
 {
-  g_autoptr(JsonObject) event = new_event ("path");
-  const EsRelaySpec *relay = es_signal_channel_get_relay (channel);
-  g_autofree char *remote = es_relay_spec_host_port (relay);
+  g_autoptr(JsonObject) event = es_json_new_event ("path");
+  const EsCandidate *direct = es_call_get_direct_remote (call);
+  g_autofree char *relay = es_relay_spec_host_port (es_signal_channel_get_relay (channel));
+  const char *remote = direct != NULL ? direct->text : relay;
   EsCallStats stats;
 
   es_call_get_stats (call, &stats);
@@ -96,15 +84,17 @@ es_cli_emit_path (EsCall          *call,
   json_object_set_string_member (event, "local", es_signal_channel_get_observed (channel));
   json_object_set_string_member (event, "remote", remote);
   json_object_set_double_member (event, "rtt_ms", stats.rtt_ms);
-  json_object_set_string_member (event, "candidate", "relay");
+  json_object_set_string_member (event, "candidate",
+                                 es_candidate_type_to_string (direct != NULL ? direct->type
+                                                                             : ES_CANDIDATE_RELAY));
   json_object_set_string_member (event, "family", remote[0] == '[' ? "ipv6" : "ipv4");
-  es_cli_emit (event);
+  es_json_print_line (event);
 }
 
 void
 es_cli_emit_stats (EsCall *call)
 {
-  g_autoptr(JsonObject) event = new_event ("stats");
+  g_autoptr(JsonObject) event = es_json_new_event ("stats");
   EsCallStats stats;
 
   es_call_get_stats (call, &stats);
@@ -117,8 +107,13 @@ es_cli_emit_stats (EsCall *call)
   json_object_set_double_member (event, "bitrate_kbps", stats.media.bitrate_kbps);
   json_object_set_int_member (event, "frames_sent", (gint64) stats.media.frames_sent);
   json_object_set_int_member (event, "frames_received", (gint64) stats.media.frames_received);
+  json_object_set_int_member (event, "frames_duplicate", (gint64) stats.media.frames_duplicate);
   json_object_set_int_member (event, "frames_rejected", (gint64) stats.media.frames_rejected);
+  json_object_set_int_member (event, "frames_lost", (gint64) stats.media.playout.lost);
+  json_object_set_int_member (event, "frames_late", (gint64) stats.media.playout.late);
   json_object_set_double_member (event, "delay_ms", stats.media.playout.current_delay_ms);
+  json_object_set_double_member (event, "target_delay_ms", stats.media.playout.target_delay_ms);
+  json_object_set_double_member (event, "recovered_ms", stats.media.playout.recovered_ms);
   json_object_set_double_member (event, "concealed_ms", stats.media.playout.concealed_ms);
-  es_cli_emit (event);
+  es_json_print_line (event);
 }

@@ -10,7 +10,6 @@
 G_BEGIN_DECLS
 
 /* One object per line on stdout, flushed at once (DESIGN §10.7). */
-void es_cli_emit              (JsonObject      *event);
 void es_cli_emit_simple       (const char      *name,
                                const char      *member,
                                const char      *value);

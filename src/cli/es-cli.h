@@ -36,6 +36,8 @@ EsIdentity *es_cli_open_identity     (EsIdentityStore *store,
 typedef struct
 {
   char **relays;
+  char **stun;
+  gboolean privacy;
 } EsCliGlobalOptions;
 
 int         es_cli_identity_main     (int              argc,
@@ -44,6 +46,9 @@ int         es_cli_listen_main       (const EsCliGlobalOptions *global,
                                       int              argc,
                                       char           **argv);
 int         es_cli_call_main         (const EsCliGlobalOptions *global,
+                                      int              argc,
+                                      char           **argv);
+int         es_cli_netcheck_main     (const EsCliGlobalOptions *global,
                                       int              argc,
                                       char           **argv);
 

@@ -16,6 +16,7 @@ static const char summary[] =
   "                                                      Wait for calls\n"
   "  call FINGERPRINT [--play IN.wav] [--record OUT.wav] [--duration S]\n"
   "                                                      Call an address\n"
+  "  netcheck [--json]                                    What this network allows for calls\n"
   "\n"
   "Run “earshot-cli COMMAND --help” for a command's options.\n"
   "EARSHOT_HOME=DIR keeps all of this client's state in DIR.";
@@ -30,6 +31,10 @@ main (int    argc,
   const GOptionEntry entries[] = {
     { "relay", 0, 0, G_OPTION_ARG_STRING_ARRAY, &global.relays,
       "A relay (repeatable; the first is home); also EARSHOT_RELAY", "HOST:PORT#FP" },
+    { "stun", 0, 0, G_OPTION_ARG_STRING_ARRAY, &global.stun,
+      "An extra STUN server (repeatable); also EARSHOT_STUN", "HOST:PORT" },
+    { "privacy", 0, 0, G_OPTION_ARG_NONE, &global.privacy,
+      "Relay only: no address of this machine leaves it", NULL },
     { "version", 0, 0, G_OPTION_ARG_NONE, &version, "Print the version and exit", NULL },
     { NULL }
   };
@@ -61,9 +66,12 @@ main (int    argc,
     status = es_cli_listen_main (&global, argc - 1, argv + 1);
   else if (g_str_equal (argv[1], "call"))
     status = es_cli_call_main (&global, argc - 1, argv + 1);
+  else if (g_str_equal (argv[1], "netcheck"))
+    status = es_cli_netcheck_main (&global, argc - 1, argv + 1);
   else
     status = es_cli_usage_error (context, "unknown command “%s”", argv[1]);
 
   g_strfreev (global.relays);
+  g_strfreev (global.stun);
   return status;
 }

@@ -43,6 +43,35 @@ es_address_to_string (GInetSocketAddress *address)
   return g_strdup_printf ("%s:%u", text, port);
 }
 
+/* RFC 1123 host names: dot-separated labels of letters, digits and inner
+ * hyphens, 63 characters a label, 253 in all (a trailing dot allowed). */
+static gboolean
+is_host_name (const char *name)
+{
+  gsize label = 0;
+  gsize length = strlen (name);
+
+  if (length == 0 || length > 253)
+    return FALSE;
+  for (const char *c = name; *c != '\0'; c++)
+    {
+      if (*c == '.')
+        {
+          if (label == 0 || c[-1] == '-')
+            return FALSE;
+          label = 0;
+        }
+      else if (g_ascii_isalnum (*c) || (*c == '-' && label > 0))
+        {
+          if (++label > 63)
+            return FALSE;
+        }
+      else
+        return FALSE;
+    }
+  return label == 0 || name[length - 1] != '-';
+}
+
 gboolean
 es_address_split_host_port (const char *text,
                             char      **host,
@@ -71,7 +100,12 @@ es_address_split_host_port (const char *text,
       name = g_strndup (text, colon - text);
     }
 
-  if (name[0] == '\0' || colon[1] == '\0' || !g_ascii_isdigit (colon[1]))
+  if (colon[1] == '\0' || !g_ascii_isdigit (colon[1]))
+    goto invalid;
+  /* Brackets hold an IPv6 address and nothing else; without them, an IPv4
+   * address or a host name. */
+  if (text[0] == '[' ? !(g_hostname_is_ip_address (name) && strchr (name, ':') != NULL)
+                     : !(g_hostname_is_ip_address (name) || is_host_name (name)))
     goto invalid;
   number = g_ascii_strtoull (colon + 1, &end, 10);
   if (*end != '\0' || number > 65535)

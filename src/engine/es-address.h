@@ -14,7 +14,8 @@ char               *es_address_to_string       (GInetSocketAddress *address);
 /* Numeric addresses only: "IP:PORT" or "[IPv6]:PORT". */
 GInetSocketAddress *es_address_parse           (const char         *text,
                                                 GError            **error);
-/* "HOST:PORT" or "[HOST]:PORT" with any host name; port 0–65535. */
+/* "HOST:PORT" (an IPv4 address or an RFC 1123 host name) or "[IPv6]:PORT";
+ * port 0–65535. */
 gboolean            es_address_split_host_port (const char         *text,
                                                 char              **host,
                                                 guint16            *port,

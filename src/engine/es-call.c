@@ -17,13 +17,14 @@
 
 #include "es-audio-wav.h"
 #include "es-call-keys.h"
+#include "es-candidate-gatherer.h"
 #include "es-enums.h"
 #include "es-error.h"
 #include "es-fingerprint.h"
 #include "es-hex.h"
 #include "es-json.h"
+#include "es-path-racer.h"
 
-#define RELAY_HANDLE_SIZE 4
 /* Never an endless "Connecting…": each step that waits on the network has
  * a bound, and the call ends saying which one failed. */
 #define DIAL_TIMEOUT_MS 10000
@@ -31,6 +32,15 @@
 /* DTX still sends a frame every 400 ms; this much silence means the peer is gone. */
 #define MEDIA_SILENCE_LIMIT_US (15 * G_USEC_PER_SEC)
 #define ICE_CREDENTIAL_BYTES 12
+/* What a peer may send: more candidates than any machine has, longer
+ * credentials than any client writes, are refused. */
+#define MAX_REMOTE_CANDIDATES 32
+#define MAX_ICE_CREDENTIAL_LENGTH 256
+/* After a direct path is lost, how often the call gathers again and races
+ * for a new one while media goes over the relay: soon at first, then less
+ * often, so that a path that cannot come back costs little. */
+#define COME_BACK_FIRST_S 5
+#define COME_BACK_MAX_S 60
 
 struct _EsCall
 {
@@ -51,10 +61,22 @@ struct _EsCall
   char *ice_ufrag;
   char *ice_pwd;
 
+  /* Direct paths: NULL endpoint means relay only. */
+  EsQuicEndpoint *endpoint;
+  EsCandidateGatherer *gatherer;
+  guint sent_generation;
+  char *remote_ufrag;
+  char *remote_pwd;
+  GPtrArray *remote_candidates;   /* EsCandidate */
+  gint64 remote_generation;
+  EsPathRacer *racer;
+  guint come_back_id;
+  guint come_back_s;
+
   EsAudioBackend *audio;
   EsMediaSession *media;
-  guint32 relay_handle;
-  gboolean have_route;
+  EsMediaRouter *router;
+  gboolean muted;
   gint64 active_since;
   EsCallStats stats;        /* sampled once a second */
   guint step_timeout_id;
@@ -66,6 +88,7 @@ G_DEFINE_FINAL_TYPE (EsCall, es_call, G_TYPE_OBJECT)
 enum {
   PROP_0,
   PROP_STATE,
+  PROP_PATH_KIND,
   N_PROPS
 };
 
@@ -113,9 +136,24 @@ stop_media (EsCall *self)
 {
   g_clear_handle_id (&self->stats_timer_id, g_source_remove);
   g_clear_handle_id (&self->step_timeout_id, g_source_remove);
+  g_clear_handle_id (&self->come_back_id, g_source_remove);
   if (self->media != NULL)
     es_media_session_stop (self->media);
   g_clear_object (&self->media);
+  if (self->racer != NULL)
+    {
+      g_signal_handlers_disconnect_by_data (self->racer, self);
+      es_path_racer_stop (self->racer);
+    }
+  g_clear_object (&self->racer);
+  if (self->router != NULL)
+    {
+      g_signal_handlers_disconnect_by_data (self->router, self);
+      es_media_router_stop (self->router);
+    }
+  g_clear_object (&self->router);
+  if (self->gatherer != NULL)
+    g_signal_handlers_disconnect_by_data (self->gatherer, self);
 }
 
 static void
@@ -126,6 +164,8 @@ es_call_dispose (GObject *object)
   stop_media (self);
   g_clear_object (&self->audio);
   g_clear_object (&self->channel);
+  g_clear_object (&self->gatherer);
+  g_clear_object (&self->endpoint);
 
   G_OBJECT_CLASS (es_call_parent_class)->dispose (object);
 }
@@ -142,6 +182,9 @@ es_call_finalize (GObject *object)
   g_free (self->peer);
   g_free (self->ice_ufrag);
   g_free (self->ice_pwd);
+  g_free (self->remote_ufrag);
+  g_free (self->remote_pwd);
+  g_ptr_array_unref (self->remote_candidates);
 
   G_OBJECT_CLASS (es_call_parent_class)->finalize (object);
 }
@@ -158,6 +201,9 @@ es_call_get_property (GObject    *object,
     {
     case PROP_STATE:
       g_value_set_enum (value, self->state);
+      break;
+    case PROP_PATH_KIND:
+      g_value_set_string (value, es_call_get_path_kind (self));
       break;
     default:
       G_OBJECT_WARN_INVALID_PROPERTY_ID (object, prop_id, pspec);
@@ -176,6 +222,9 @@ es_call_class_init (EsCallClass *klass)
   properties[PROP_STATE] =
     g_param_spec_enum ("state", NULL, NULL, ES_TYPE_CALL_STATE, ES_CALL_STATE_DIALING,
                        G_PARAM_READABLE | G_PARAM_EXPLICIT_NOTIFY | G_PARAM_STATIC_STRINGS);
+  properties[PROP_PATH_KIND] =
+    g_param_spec_string ("path-kind", NULL, NULL, "relay",
+                         G_PARAM_READABLE | G_PARAM_EXPLICIT_NOTIFY | G_PARAM_STATIC_STRINGS);
   g_object_class_install_properties (object_class, N_PROPS, properties);
 
   signals[STATE_CHANGED] =
@@ -206,6 +255,8 @@ es_call_init (EsCall *self)
 {
   self->ice_ufrag = random_token ();
   self->ice_pwd = random_token ();
+  self->remote_candidates = g_ptr_array_new_with_free_func ((GDestroyNotify) es_candidate_free);
+  self->remote_generation = -1;
 }
 
 static EsCall *
@@ -326,26 +377,42 @@ new_body (EsCall *self)
   return body;
 }
 
+/* This side's candidates: all the gatherer found, or the relay alone. */
+static void
+add_candidates (EsCall     *self,
+                JsonObject *body)
+{
+  JsonArray *candidates;
+
+  if (self->gatherer != NULL)
+    {
+      candidates = es_candidate_gatherer_to_json (self->gatherer);
+      self->sent_generation = es_candidate_gatherer_get_generation (self->gatherer);
+    }
+  else
+    {
+      g_autofree char *relay = es_relay_spec_host_port (es_signal_channel_get_relay (self->channel));
+      g_autoptr(EsCandidate) candidate = es_candidate_new_relay (relay);
+
+      candidates = json_array_new ();
+      json_array_add_object_element (candidates, es_candidate_to_json (candidate));
+    }
+  json_object_set_array_member (body, "candidates", candidates);
+  json_object_set_int_member (body, "generation", self->sent_generation);
+}
+
 static void
 add_media_offer (EsCall     *self,
                  JsonObject *body)
 {
   g_autofree char *ephemeral = es_call_keys_dup_public_key_hex (self->keys);
   JsonObject *ice = json_object_new ();
-  JsonArray *candidates = json_array_new ();
-  JsonObject *relay = json_object_new ();
-  g_autofree char *relay_address = es_relay_spec_host_port (es_signal_channel_get_relay (self->channel));
 
   json_object_set_string_member (body, "ephemeral", ephemeral);
   json_object_set_string_member (ice, "ufrag", self->ice_ufrag);
   json_object_set_string_member (ice, "pwd", self->ice_pwd);
   json_object_set_object_member (body, "ice", ice);
-  json_object_set_string_member (relay, "type", "relay");
-  json_object_set_string_member (relay, "address", relay_address);
-  json_object_set_int_member (relay, "priority", 0);
-  json_array_add_object_element (candidates, relay);
-  json_object_set_array_member (body, "candidates", candidates);
-  json_object_set_int_member (body, "generation", 0);
+  add_candidates (self, body);
 }
 
 static EsSignedEnvelope *
@@ -406,44 +473,196 @@ es_call_dial (EsCall  *self,
   return TRUE;
 }
 
-/* ---- Media ---------------------------------------------------------------- */
+/* ---- Paths ----------------------------------------------------------------- */
 
-static gboolean
-send_over_relay (const guint8 *frame,
-                 gsize         length,
-                 gpointer      data)
+/* The peer's ICE credentials and candidates, from its signed offer, answer or
+ * candidates update. A stale generation is ignored (DESIGN §10.3). */
+static void
+read_peer_media (EsCall     *self,
+                 JsonObject *body)
 {
-  EsCall *self = data;
-  EsQuicConnection *connection = es_signal_channel_get_connection (self->channel);
-  guint8 datagram[RELAY_HANDLE_SIZE + 1500];
+  JsonObject *ice = es_json_get_object (body, "ice");
+  JsonArray *candidates = es_json_get_array (body, "candidates");
+  const char *ufrag = ice != NULL ? es_json_get_string (ice, "ufrag") : NULL;
+  const char *pwd = ice != NULL ? es_json_get_string (ice, "pwd") : NULL;
+  gint64 generation = 0;
 
-  if (!self->have_route || connection == NULL || length > sizeof datagram - RELAY_HANDLE_SIZE)
-    return FALSE;
-  datagram[0] = self->relay_handle >> 24;
-  datagram[1] = self->relay_handle >> 16;
-  datagram[2] = self->relay_handle >> 8;
-  datagram[3] = self->relay_handle;
-  memcpy (datagram + RELAY_HANDLE_SIZE, frame, length);
-  return es_quic_connection_send_datagram (connection, datagram, RELAY_HANDLE_SIZE + length);
+  if (ufrag != NULL && pwd != NULL && self->remote_ufrag == NULL &&
+      strlen (ufrag) <= MAX_ICE_CREDENTIAL_LENGTH && strlen (pwd) <= MAX_ICE_CREDENTIAL_LENGTH)
+    {
+      self->remote_ufrag = g_strdup (ufrag);
+      self->remote_pwd = g_strdup (pwd);
+    }
+  if (candidates == NULL || !es_json_get_int (body, "generation", &generation) ||
+      generation <= self->remote_generation)
+    return;
+
+  self->remote_generation = generation;
+  g_ptr_array_set_size (self->remote_candidates, 0);
+  for (guint i = 0; i < json_array_get_length (candidates) && i < MAX_REMOTE_CANDIDATES; i++)
+    {
+      JsonNode *node = json_array_get_element (candidates, i);
+      EsCandidate *candidate = JSON_NODE_HOLDS_OBJECT (node)
+                                 ? es_candidate_from_json (json_node_get_object (node), NULL) : NULL;
+
+      if (candidate != NULL)
+        g_ptr_array_add (self->remote_candidates, candidate);
+    }
 }
 
-static double
-relay_leg_rtt_ms (EsCall *self)
+static void
+send_path_report (EsCall *self)
 {
-  EsQuicConnection *connection = es_signal_channel_get_connection (self->channel);
-  EsQuicStats stats = { 0 };
+  g_autoptr(JsonObject) body = new_body (self);
+  g_autoptr(EsSignedEnvelope) sent = NULL;
+  const EsCandidate *remote = es_media_router_get_remote (self->router);
 
-  if (connection == NULL)
-    return 0;
-  es_quic_connection_get_stats (connection, &stats);
-  return stats.smoothed_rtt_us / 1000.0;
+  json_object_set_string_member (body, "kind", es_media_router_get_path_kind (self->router));
+  json_object_set_string_member (body, "remote", remote != NULL ? remote->text : "relay");
+  sent = send_signed (self, "path-report", body);
+}
+
+/* Over the relay the round trip has two legs: ours, and the peer's, which
+ * its quality report tells; a direct path has one. */
+static double
+path_rtt_ms (EsCall *self)
+{
+  double own_leg = es_media_router_get_rtt_ms (self->router);
+
+  if (es_media_router_is_direct (self->router))
+    return own_leg;
+  return own_leg + self->stats.media.peer_report.rtt_ms;
+}
+
+static void
+on_path_changed (EsMediaRouter *router,
+                 EsCall        *self)
+{
+  /* The old direct path answers again: the race for another one is moot. */
+  if (es_media_router_is_direct (router))
+    {
+      g_clear_handle_id (&self->come_back_id, g_source_remove);
+      if (self->racer != NULL)
+        es_path_racer_stop (self->racer);
+    }
+  self->stats.rtt_ms = path_rtt_ms (self);
+  g_object_notify_by_pspec (G_OBJECT (self), properties[PROP_PATH_KIND]);
+  g_signal_emit (self, signals[PATH_CHANGED], 0);
+  send_path_report (self);
+}
+
+static void
+on_path_verified (EsPathRacer      *racer,
+                  EsQuicConnection *connection,
+                  EsCandidate      *remote,
+                  EsCall           *self)
+{
+  if (self->router != NULL)
+    es_media_router_set_direct (self->router, connection, remote);
+}
+
+static gboolean
+has_direct_candidates (EsCall *self)
+{
+  for (guint i = 0; i < self->remote_candidates->len; i++)
+    if (((EsCandidate *) self->remote_candidates->pdata[i])->type != ES_CANDIDATE_RELAY)
+      return TRUE;
+  return FALSE;
+}
+
+/* Races for a direct path unless one is up, privacy mode forbids it, or the
+ * peer offered none (its own privacy mode). */
+static void
+race (EsCall *self)
+{
+  if (self->endpoint == NULL || self->router == NULL || self->remote_ufrag == NULL ||
+      es_candidate_gatherer_get_privacy (self->gatherer) || !has_direct_candidates (self) ||
+      es_media_router_is_direct (self->router))
+    return;
+
+  if (self->racer == NULL)
+    {
+      const char *own = es_identity_get_fingerprint (self->identity);
+
+      self->racer = es_path_racer_new (self->endpoint, self->peer, g_strcmp0 (own, self->peer) > 0,
+                                       self->ice_ufrag, self->ice_pwd,
+                                       self->remote_ufrag, self->remote_pwd);
+      g_signal_connect (self->racer, "path-verified", G_CALLBACK (on_path_verified), self);
+    }
+  es_path_racer_set_local_nat (self->racer, es_candidate_gatherer_get_nat (self->gatherer));
+  es_path_racer_set_remote_candidates (self->racer, self->remote_candidates,
+                                       (guint) self->remote_generation);
+  es_path_racer_start (self->racer);
+}
+
+/* Our own addresses may be what changed (a NAT that rebound to a new port):
+ * gather them again, which tells the peer if they did, and race. */
+static void
+gather_and_race (EsCall *self)
+{
+  es_candidate_gatherer_gather (self->gatherer);
+  race (self);
+}
+
+static gboolean
+on_come_back (gpointer data)
+{
+  EsCall *self = data;
+
+  self->come_back_id = 0;
+  if (es_media_router_is_direct (self->router))
+    return G_SOURCE_REMOVE;
+  if (!es_path_racer_is_running (self->racer))
+    gather_and_race (self);
+  self->come_back_s = MIN (self->come_back_s * 2, COME_BACK_MAX_S);
+  self->come_back_id = g_timeout_add_seconds (self->come_back_s, on_come_back, self);
+  return G_SOURCE_REMOVE;
+}
+
+static void
+on_direct_lost (EsMediaRouter *router,
+                EsCall        *self)
+{
+  gather_and_race (self);
+  if (self->racer == NULL)
+    return;
+  self->come_back_s = COME_BACK_FIRST_S;
+  g_clear_handle_id (&self->come_back_id, g_source_remove);
+  self->come_back_id = g_timeout_add_seconds (self->come_back_s, on_come_back, self);
+}
+
+static void
+on_candidates_changed (EsCandidateGatherer *gatherer,
+                       EsCall              *self)
+{
+  g_autoptr(JsonObject) body = NULL;
+  g_autoptr(EsSignedEnvelope) sent = NULL;
+
+  if (self->state != ES_CALL_STATE_CONNECTING && self->state != ES_CALL_STATE_ACTIVE)
+    return;
+  body = new_body (self);
+  add_candidates (self, body);
+  sent = send_signed (self, "candidates", body);
+  /* Checks from the new addresses open our NAT to the peer's checks. */
+  race (self);
+}
+
+static void
+receive_frame (const guint8 *frame,
+               gsize         length,
+               gpointer      data)
+{
+  EsCall *self = data;
+
+  if (self->media != NULL && self->state == ES_CALL_STATE_ACTIVE)
+    es_media_session_receive (self->media, frame, length);
 }
 
 static gboolean
 on_stats_tick (gpointer data)
 {
   EsCall *self = data;
-  double own_leg = relay_leg_rtt_ms (self);
+  double own_leg = es_media_router_get_rtt_ms (self->router);
 
   if (g_get_monotonic_time () - MAX (es_media_session_get_last_receive_us (self->media),
                                      self->active_since) > MEDIA_SILENCE_LIMIT_US)
@@ -454,9 +673,7 @@ on_stats_tick (gpointer data)
     }
 
   es_media_session_sample_stats (self->media, &self->stats.media);
-  /* Over the relay the round trip has two legs: ours, and the peer's, which
-   * its quality report tells. */
-  self->stats.rtt_ms = own_leg + self->stats.media.peer_report.rtt_ms;
+  self->stats.rtt_ms = path_rtt_ms (self);
   self->stats.path_kind = es_call_get_path_kind (self);
   es_media_session_send_report (self->media, own_leg);
   g_signal_emit (self, signals[STATS], 0);
@@ -468,7 +685,8 @@ activate_if_ready (EsCall *self)
 {
   g_autoptr(GError) error = NULL;
 
-  if (self->state != ES_CALL_STATE_CONNECTING || self->media == NULL || !self->have_route)
+  if (self->state != ES_CALL_STATE_CONNECTING || self->media == NULL ||
+      !es_media_router_has_relay_route (self->router))
     return;
 
   if (self->audio == NULL)
@@ -481,7 +699,7 @@ activate_if_ready (EsCall *self)
     }
   bound_step (self, 0);
   self->active_since = g_get_monotonic_time ();
-  self->stats.rtt_ms = relay_leg_rtt_ms (self);
+  self->stats.rtt_ms = es_media_router_get_rtt_ms (self->router);
   self->stats_timer_id = g_timeout_add_seconds (1, on_stats_tick, self);
   set_state (self, ES_CALL_STATE_ACTIVE);
 }
@@ -503,9 +721,20 @@ agree_keys (EsCall           *self,
                           : NULL;
   if (opener == NULL)
     return FALSE;
-  self->media = es_media_session_new (sealer, opener, send_over_relay, self);
+  self->router = es_media_router_new (self->channel, receive_frame, self);
+  g_signal_connect (self->router, "path-changed", G_CALLBACK (on_path_changed), self);
+  g_signal_connect (self->router, "direct-lost", G_CALLBACK (on_direct_lost), self);
+  self->media = es_media_session_new (sealer, opener, es_media_router_send, self->router);
+  es_media_session_set_muted (self->media, self->muted);
   set_state (self, ES_CALL_STATE_CONNECTING);
   bound_step (self, CONNECT_TIMEOUT_MS);
+  /* What was gathered while the call rang (the NAT's port allocation, say)
+   * reaches the peer now; either way the race starts. */
+  if (self->gatherer != NULL &&
+      es_candidate_gatherer_get_generation (self->gatherer) != self->sent_generation)
+    on_candidates_changed (self->gatherer, self);
+  else
+    race (self);
   activate_if_ready (self);
   return TRUE;
 }
@@ -524,6 +753,7 @@ es_call_answer (EsCall *self)
   if (self->outgoing || self->state != ES_CALL_STATE_RINGING)
     return;
 
+  read_peer_media (self, es_signed_envelope_get_body (self->offer));
   body = new_body (self);
   offer_hash = es_signed_envelope_dup_body_sha256_hex (self->offer);
   json_object_set_string_member (body, "offer", offer_hash);
@@ -655,14 +885,46 @@ handle_answer (EsCall     *self,
               g_error_new_literal (ES_ERROR, ES_ERROR_PROTOCOL, "it answers another offer"));
       return;
     }
-  if (!es_signed_envelope_verify_body_key (answer, self->peer_key, &error) ||
-      !agree_keys (self, answer, &error))
+  if (!es_signed_envelope_verify_body_key (answer, self->peer_key, &error))
     {
       refuse (self, "call-answer", g_steal_pointer (&error));
       end_call (self, ES_CALL_END_ERROR);
       return;
     }
   self->have_peer_key = TRUE;
+  read_peer_media (self, es_signed_envelope_get_body (answer));
+  if (!agree_keys (self, answer, &error))
+    {
+      refuse (self, "call-answer", g_steal_pointer (&error));
+      end_call (self, ES_CALL_END_ERROR);
+    }
+}
+
+/* A new candidate list from the peer (its network changed): race again. */
+static void
+handle_candidates (EsCall     *self,
+                   JsonObject *message)
+{
+  g_autoptr(EsSignedEnvelope) update = verify_from_peer (self, "candidates", message);
+
+  if (update == NULL)
+    return;
+  read_peer_media (self, es_signed_envelope_get_body (update));
+  if (self->racer != NULL)
+    es_path_racer_set_remote_candidates (self->racer, self->remote_candidates,
+                                         (guint) self->remote_generation);
+  race (self);
+}
+
+static void
+handle_path_report (EsCall     *self,
+                    JsonObject *message)
+{
+  g_autoptr(EsSignedEnvelope) report = verify_from_peer (self, "path-report", message);
+
+  if (report != NULL)
+    g_debug ("call %s: the peer sends over the %s", self->id,
+             es_json_get_string (es_signed_envelope_get_body (report), "kind"));
 }
 
 static void
@@ -673,8 +935,9 @@ handle_route (EsCall     *self,
 
   if (!es_json_get_int (message, "handle", &handle) || handle <= 0 || handle > G_MAXUINT32)
     return;
-  self->relay_handle = (guint32) handle;
-  self->have_route = TRUE;
+  if (self->router == NULL)
+    return;
+  es_media_router_set_relay_handle (self->router, (guint32) handle);
   activate_if_ready (self);
 }
 
@@ -775,6 +1038,10 @@ es_call_handle_message (EsCall     *self,
   else if (g_str_equal (type, "answered-elsewhere") || g_str_equal (type, "call-ended") ||
            g_str_equal (type, "error"))
     handle_relay_end (self, type, message);
+  else if (g_str_equal (type, "candidates"))
+    handle_candidates (self, message);
+  else if (g_str_equal (type, "path-report"))
+    handle_path_report (self, message);
 }
 
 void
@@ -782,14 +1049,56 @@ es_call_handle_relay_media (EsCall       *self,
                             const guint8 *frame,
                             gsize         length)
 {
-  if (self->media != NULL && self->state == ES_CALL_STATE_ACTIVE)
-    es_media_session_receive (self->media, frame, length);
+  receive_frame (frame, length, self);
 }
 
+/* A call that runs direct survives the relay connection (DESIGN §5); one
+ * that needs the relay ends. */
 void
 es_call_relay_lost (EsCall *self)
 {
+  if (self->router != NULL && self->state == ES_CALL_STATE_ACTIVE &&
+      g_str_equal (es_media_router_get_path_kind (self->router), "direct"))
+    return;
   end_call (self, ES_CALL_END_RELAY_LOST);
+}
+
+void
+es_call_set_direct_paths (EsCall              *self,
+                          EsQuicEndpoint      *endpoint,
+                          EsCandidateGatherer *gatherer)
+{
+  g_return_if_fail (ES_IS_CALL (self));
+
+  g_set_object (&self->endpoint, endpoint);
+  g_set_object (&self->gatherer, gatherer);
+  g_signal_connect (gatherer, "candidates-changed", G_CALLBACK (on_candidates_changed), self);
+}
+
+/* The acceptor's side of the race: a connection from the peer's key, which
+ * the endpoint already checked, while this call races. */
+gboolean
+es_call_take_direct_connection (EsCall           *self,
+                                EsQuicConnection *connection)
+{
+  if (self->racer == NULL || es_path_racer_is_dialler (self->racer) ||
+      (self->state != ES_CALL_STATE_CONNECTING && self->state != ES_CALL_STATE_ACTIVE))
+    return FALSE;
+  es_path_racer_take_connection (self->racer, connection);
+  return TRUE;
+}
+
+gboolean
+es_call_accepts_direct (EsCall *self)
+{
+  return self->racer != NULL && !es_path_racer_is_dialler (self->racer) &&
+         (self->state == ES_CALL_STATE_CONNECTING || self->state == ES_CALL_STATE_ACTIVE);
+}
+
+const EsCandidate *
+es_call_get_direct_remote (EsCall *self)
+{
+  return self->router != NULL ? es_media_router_get_remote (self->router) : NULL;
 }
 
 /* ---- Accessors -------------------------------------------------------------- */
@@ -833,7 +1142,7 @@ es_call_get_safety_words (EsCall *self)
 const char *
 es_call_get_path_kind (EsCall *self)
 {
-  return "relay";
+  return self->router != NULL ? es_media_router_get_path_kind (self->router) : "relay";
 }
 
 const guint8 *
@@ -845,7 +1154,7 @@ es_call_get_peer_key (EsCall *self)
 guint32
 es_call_get_relay_handle (EsCall *self)
 {
-  return self->have_route ? self->relay_handle : 0;
+  return self->router != NULL ? es_media_router_get_relay_handle (self->router) : 0;
 }
 
 gint64
@@ -860,6 +1169,23 @@ es_call_get_stats (EsCall      *self,
 {
   *stats = self->stats;
   stats->path_kind = es_call_get_path_kind (self);
+}
+
+void
+es_call_set_muted (EsCall   *self,
+                   gboolean  muted)
+{
+  g_return_if_fail (ES_IS_CALL (self));
+  self->muted = !!muted;
+  if (self->media != NULL)
+    es_media_session_set_muted (self->media, self->muted);
+}
+
+gboolean
+es_call_get_muted (EsCall *self)
+{
+  g_return_val_if_fail (ES_IS_CALL (self), FALSE);
+  return self->muted;
 }
 
 void

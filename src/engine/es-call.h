@@ -5,7 +5,9 @@
 #pragma once
 
 #include "es-audio-backend.h"
+#include "es-candidate-gatherer.h"
 #include "es-identity.h"
+#include "es-media-router.h"
 #include "es-media-session.h"
 #include "es-signal-channel.h"
 #include "es-signed-envelope.h"
@@ -86,6 +88,10 @@ gint64           es_call_get_active_since     (EsCall           *self);
 /* Where this call's audio comes from and goes to; set before it connects. */
 void             es_call_set_audio            (EsCall           *self,
                                                EsAudioBackend   *audio);
+/* The peer hears silence while muted; kept across connecting. */
+void             es_call_set_muted            (EsCall           *self,
+                                               gboolean          muted);
+gboolean         es_call_get_muted            (EsCall           *self);
 void             es_call_answer               (EsCall           *self);
 void             es_call_decline              (EsCall           *self);
 /* Declines because this side is in another call. */
@@ -104,5 +110,15 @@ void             es_call_handle_relay_media   (EsCall           *self,
 guint32          es_call_get_relay_handle     (EsCall           *self);
 /* The relay connection is gone: a call that runs over it ends. */
 void             es_call_relay_lost           (EsCall           *self);
+
+/* Direct paths (DESIGN §7): without this, a call runs over the relay only. */
+void             es_call_set_direct_paths     (EsCall              *self,
+                                               EsQuicEndpoint      *endpoint,
+                                               EsCandidateGatherer *gatherer);
+gboolean         es_call_accepts_direct       (EsCall           *self);
+gboolean         es_call_take_direct_connection (EsCall         *self,
+                                                  EsQuicConnection *connection);
+/* The peer's candidate that the direct path uses; NULL over the relay. */
+const EsCandidate *es_call_get_direct_remote  (EsCall           *self);
 
 G_END_DECLS

@@ -28,9 +28,22 @@ EsEngine        *es_engine_new                (EsIdentity        *identity);
 /* The first relay added is the home relay: this client registers there. */
 void             es_engine_add_relay          (EsEngine          *self,
                                                const EsRelaySpec *relay);
+/* Extra STUN servers, asked from the call socket (--stun, EARSHOT_STUN). */
+void             es_engine_add_stun_server    (EsEngine          *self,
+                                               GInetSocketAddress *server);
+/* Relay only: no host, mapped or reflexive address leaves the machine. */
+void             es_engine_set_privacy        (EsEngine          *self,
+                                               gboolean           privacy);
+gboolean         es_engine_get_privacy        (EsEngine          *self);
 gboolean         es_engine_start              (EsEngine          *self,
                                                GError           **error);
 void             es_engine_stop               (EsEngine          *self);
+void             es_engine_shutdown_async     (EsEngine          *self,
+                                               GAsyncReadyCallback callback,
+                                               gpointer           user_data);
+gboolean         es_engine_shutdown_finish    (EsEngine          *self,
+                                               GAsyncResult      *result,
+                                               GError           **error);
 
 EsIdentity      *es_engine_get_identity       (EsEngine          *self);
 EsQuicEndpoint  *es_engine_get_endpoint       (EsEngine          *self);
@@ -42,5 +55,16 @@ EsCall          *es_engine_place_call         (EsEngine          *self,
                                                const char        *fingerprint,
                                                EsAudioBackend    *audio,
                                                GError           **error);
+
+/* Netcheck (DESIGN §8, §10.6) on the engine's own call socket, with its
+ * relays and STUN servers: completes with the report (transfer full). Fails
+ * with ES_ERROR_FAILED before es_engine_start(), or when cancelled. */
+void             es_engine_run_netcheck_async  (EsEngine            *self,
+                                                GCancellable        *cancellable,
+                                                GAsyncReadyCallback  callback,
+                                                gpointer             user_data);
+JsonObject      *es_engine_run_netcheck_finish (EsEngine            *self,
+                                                GAsyncResult        *result,
+                                                GError             **error);
 
 G_END_DECLS

@@ -27,6 +27,9 @@ struct _EsImpairment
   double jitter_ms;
   double reorder_percent;
   double dup_percent;
+  double from_s;        /* impaired only from this many seconds after creation... */
+  double until_s;       /* ...until this many; 0: for ever */
+  gint64 created_us;
   guint32 seed;
 
   GRand *rand;
@@ -50,9 +53,11 @@ static const NumericKey numeric_keys[] = {
   { "jitter", G_STRUCT_OFFSET (EsImpairment, jitter_ms), 0, 60000 },
   { "reorder", G_STRUCT_OFFSET (EsImpairment, reorder_percent), 0, 100 },
   { "dup", G_STRUCT_OFFSET (EsImpairment, dup_percent), 0, 100 },
+  { "from", G_STRUCT_OFFSET (EsImpairment, from_s), 0, 86400 },
+  { "until", G_STRUCT_OFFSET (EsImpairment, until_s), 0, 86400 },
 };
 
-#define KNOWN_KEYS "loss, burst, delay, jitter, reorder, dup, seed"
+#define KNOWN_KEYS "loss, burst, delay, jitter, reorder, dup, from, until, seed"
 
 static gboolean
 parse_number (const NumericKey *key,
@@ -186,7 +191,14 @@ es_impairment_new_from_string (const char *spec,
 
   if (!set_up_loss_chain (self, error))
     return NULL;
+  if (self->until_s > 0 && self->until_s <= self->from_s)
+    {
+      g_set_error (error, ES_ERROR, ES_ERROR_INVALID_ARGUMENT,
+                   "until=%g must come after from=%g", self->until_s, self->from_s);
+      return NULL;
+    }
   self->rand = g_rand_new_with_seed (self->seed);
+  self->created_us = g_get_monotonic_time ();
   return g_steal_pointer (&self);
 }
 
@@ -250,6 +262,16 @@ next_packet_lost (EsImpairment *self)
   return self->in_loss_burst;
 }
 
+/* from= and until= let a test change the network mid-call: impaired, then
+ * clean again (or the other way round). */
+static gboolean
+in_window (EsImpairment *self)
+{
+  double elapsed_s = (g_get_monotonic_time () - self->created_us) / 1e6;
+
+  return elapsed_s >= self->from_s && (self->until_s == 0 || elapsed_s < self->until_s);
+}
+
 static gint64
 next_delay_us (EsImpairment *self)
 {
@@ -268,6 +290,11 @@ es_impairment_next (EsImpairment *self,
 
   g_return_val_if_fail (self != NULL, 1);
 
+  if (!in_window (self))
+    {
+      delays_us[0] = 0;
+      return 1;
+    }
   if (next_packet_lost (self))
     return 0;
 

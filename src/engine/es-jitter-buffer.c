@@ -60,6 +60,12 @@
  * below the target for the drift of a long stretch of speech. */
 #define INSERT_BELOW_MS 10.0
 #define DROP_ABOVE_MS 35.0
+/* Further above the target than this, what waits is stale: the device
+ * stopped pulling for a while (its stream moved to another device, the
+ * sound server stalled) while packets kept coming. Dropping a quiet block
+ * at a time would keep the call seconds late; playout starts again from
+ * the newest audio instead. */
+#define RESYNC_ABOVE_MS 400.0
 /* Quieter than -40 dBFS RMS: silence or background, where a repeated or
  * skipped block cannot be heard. */
 #define QUIET_RMS 328
@@ -76,6 +82,7 @@ typedef struct
   guint64 sequence;
   guint64 timestamp;
   guint duration;
+  gboolean after_silence;         /* the gap before it was the sender's DTX */
   gsize size;
   guint8 payload[];
 } Packet;
@@ -111,8 +118,8 @@ struct _EsJitterBuffer
   /* Playout. */
   gboolean playing;
   guint64 decode_timestamp;       /* of the next sample to decode */
-  gboolean have_played;
-  guint64 last_played_sequence;
+  guint64 gap_start;              /* where the last concealed or rebuilt gap began */
+  guint gap_samples;              /* of the gap under way, not yet counted as frames */
   guint stretch;                  /* samples concealed in underruns, not yet matched by a gap */
   gint16 queue[QUEUE_CAPACITY];   /* decoded, not yet pulled */
   guint queued;
@@ -218,15 +225,6 @@ test_and_mark_seen (EsJitterBuffer *self,
   return was_seen;
 }
 
-static gboolean
-was_seen (EsJitterBuffer *self,
-          guint64         sequence)
-{
-  if (self->highest_sequence - sequence >= SEEN_BITS)
-    return FALSE;
-  return (self->seen[sequence / 64 % G_N_ELEMENTS (self->seen)] >> (sequence % 64)) & 1;
-}
-
 /* The 95th percentile of lateness over the window, in µs. */
 static double
 lateness_percentile (EsJitterBuffer *self)
@@ -315,6 +313,7 @@ store_packet (EsJitterBuffer *self,
               guint64         sequence,
               guint64         timestamp,
               guint           duration,
+              gboolean        after_silence,
               const guint8   *payload,
               gsize           size)
 {
@@ -324,6 +323,7 @@ store_packet (EsJitterBuffer *self,
   packet->sequence = sequence;
   packet->timestamp = timestamp;
   packet->duration = duration;
+  packet->after_silence = after_silence;
   packet->size = size;
   memcpy (packet->payload, payload, size);
 
@@ -337,13 +337,17 @@ store_packet (EsJitterBuffer *self,
 }
 
 EsJitterBufferInsertResult
-es_jitter_buffer_insert (EsJitterBuffer *self,
-                         guint64         sequence,
-                         guint32         timestamp,
-                         const guint8   *payload,
-                         gsize           size,
-                         gint64          arrival_us)
+es_jitter_buffer_insert_with_flags (EsJitterBuffer           *self,
+                                    guint64                   sequence,
+                                    guint32                   timestamp,
+                                    EsJitterBufferPacketFlags flags,
+                                    const guint8             *payload,
+                                    gsize                     size,
+                                    gint64                    arrival_us)
 {
+  gboolean after_silence = (flags & ES_JITTER_BUFFER_PACKET_AFTER_SILENCE) != 0;
+  gboolean recoverable = (flags & ES_JITTER_BUFFER_PACKET_COPY_FOLLOWS) != 0 ||
+                         es_opus_packet_has_fec (payload, size);
   gint duration;
   guint64 unwrapped;
 
@@ -361,7 +365,7 @@ es_jitter_buffer_insert (EsJitterBuffer *self,
 
   unwrapped = unwrap_timestamp (self, timestamp);
   /* A late packet is news about the jitter too. */
-  record_arrival (self, unwrapped, (guint) duration, es_opus_packet_has_fec (payload, size),
+  record_arrival (self, unwrapped, (guint) duration, recoverable,
                   arrival_us);
   if (!self->have_reference || unwrapped > self->newest_timestamp)
     self->newest_timestamp = unwrapped;
@@ -370,17 +374,30 @@ es_jitter_buffer_insert (EsJitterBuffer *self,
   if (self->playing && unwrapped < self->decode_timestamp)
     {
       self->stats.late++;
-      /* It was counted lost when the packet after it played. */
-      if (self->have_played && sequence < self->last_played_sequence && self->stats.lost > 0)
+      /* Its place was counted lost when the gap was filled. */
+      if (unwrapped >= self->gap_start && self->stats.lost > 0)
         self->stats.lost--;
       return ES_JITTER_BUFFER_LATE;
     }
   if (g_queue_get_length (&self->packets) >= MAX_PACKETS)
     return ES_JITTER_BUFFER_OVERFLOW;
 
-  store_packet (self, sequence, unwrapped, (guint) duration, payload, size);
+  store_packet (self, sequence, unwrapped, (guint) duration, after_silence, payload, size);
   self->stats.received++;
   return ES_JITTER_BUFFER_ACCEPTED;
+}
+
+EsJitterBufferInsertResult
+es_jitter_buffer_insert (EsJitterBuffer *self,
+                         guint64         sequence,
+                         guint32         timestamp,
+                         const guint8   *payload,
+                         gsize           size,
+                         gint64          arrival_us)
+{
+  return es_jitter_buffer_insert_with_flags (self, sequence, timestamp,
+                                             ES_JITTER_BUFFER_PACKET_NONE, payload, size,
+                                             arrival_us);
 }
 
 /* How long after the floor the next sample to pull plays, in ms. */
@@ -388,7 +405,11 @@ static double
 delay_ms (EsJitterBuffer *self,
           gint64          now_us)
 {
-  double position_us = samples_to_us (self->decode_timestamp) - samples_to_us (self->queued);
+  /* Concealment in an underrun (stretch) played in place of audio that is
+   * skipped when it comes: it counts as played, or DTX silence would look
+   * like a delay growing by a block at every pull. */
+  double position_us = samples_to_us (self->decode_timestamp + self->stretch) -
+                       samples_to_us (self->queued);
 
   return (now_us - position_us - self->floor_us) / 1000.0;
 }
@@ -403,27 +424,20 @@ is_quiet (const gint16 *block)
   return energy < (gint64) QUIET_RMS * QUIET_RMS * BLOCK;
 }
 
+/* Loss is counted by timestamp, not by sequence number: frames of other
+ * kinds (quality reports) share the sequence, and a gap in the audio's
+ * timeline is what was lost. */
 static void
-count_lost_before (EsJitterBuffer *self,
-                   guint64         sequence)
+count_lost (EsJitterBuffer *self,
+            guint           samples,
+            guint           frame_duration)
 {
-  if (self->have_played && sequence > self->last_played_sequence)
+  self->gap_samples += samples;
+  while (frame_duration > 0 && self->gap_samples >= frame_duration)
     {
-      guint64 first = self->last_played_sequence + 1;
-
-      /* Beyond the memory of sequence numbers, all count as lost. */
-      if (sequence - first > SEEN_BITS)
-        {
-          self->stats.lost += sequence - first - SEEN_BITS;
-          first = sequence - SEEN_BITS;
-        }
-      for (guint64 s = first; s < sequence; s++)
-        if (!was_seen (self, s))
-          self->stats.lost++;
+      self->stats.lost++;
+      self->gap_samples -= frame_duration;
     }
-  if (!self->have_played || sequence > self->last_played_sequence)
-    self->last_played_sequence = sequence;
-  self->have_played = TRUE;
 }
 
 static void
@@ -453,7 +467,7 @@ decode_head (EsJitterBuffer *self)
     }
   self->decode_timestamp += packet->duration;
   self->stretch = 0;
-  count_lost_before (self, packet->sequence);
+  self->gap_samples = 0;
   return what;
 }
 
@@ -468,6 +482,19 @@ fill_gap (EsJitterBuffer *self,
   guint piece;
 
   self->stretch -= skip;
+  if (self->gap_samples == 0)
+    self->gap_start = self->decode_timestamp;
+  if (next->after_silence)
+    {
+      /* What underruns concealed was the sender's silence after all. */
+      self->stats.concealed_ms -= samples_to_ms (skip);
+      self->stats.silence_ms += samples_to_ms (skip);
+    }
+  else
+    {
+      /* What underruns already concealed was a gap too. */
+      count_lost (self, (guint) skip, next->duration);
+    }
   gap -= skip;
   piece = gap > next->duration ? MIN (gap - next->duration, BLOCK) : MIN (gap, BLOCK);
   piece -= piece % ES_OPUS_SAMPLES_STEP;
@@ -486,6 +513,12 @@ fill_gap (EsJitterBuffer *self,
 
       self->queued += gap;
       self->decode_timestamp += gap;
+      if (next->after_silence)
+        {
+          self->stats.silence_ms += samples_to_ms (gap);
+          return ES_JITTER_BUFFER_CONCEALED;
+        }
+      count_lost (self, (guint) gap, next->duration);
       if (recovered)
         self->stats.recovered_ms += samples_to_ms (gap);
       else
@@ -494,6 +527,13 @@ fill_gap (EsJitterBuffer *self,
     }
   conceal (self, piece);
   self->decode_timestamp += piece;
+  if (next->after_silence)
+    {
+      self->stats.concealed_ms -= samples_to_ms (piece);
+      self->stats.silence_ms += samples_to_ms (piece);
+    }
+  else
+    count_lost (self, piece, next->duration);
   return ES_JITTER_BUFFER_CONCEALED;
 }
 
@@ -573,6 +613,28 @@ can_drop_block (EsJitterBuffer *self)
          (head != NULL && head->timestamp == self->decode_timestamp);
 }
 
+/* Drops what is too old to play within the target and waits for the
+ * delay to come back to it, as at the start of a call. */
+static void
+resync (EsJitterBuffer *self,
+        gint64          now_us)
+{
+  double target_us = self->stats.target_delay_ms * 1000.0;
+  Packet *head;
+
+  while ((head = g_queue_peek_head (&self->packets)) != NULL &&
+         now_us - samples_to_us (head->timestamp) - self->floor_us > target_us)
+    {
+      self->stats.dropped_ms += samples_to_ms (head->duration);
+      g_free (g_queue_pop_head (&self->packets));
+    }
+  self->stats.dropped_ms += samples_to_ms (self->queued);
+  self->queued = 0;
+  self->stretch = 0;
+  self->gap_samples = 0;
+  self->playing = FALSE;
+}
+
 EsJitterBufferPlayout
 es_jitter_buffer_pull (EsJitterBuffer *self,
                        gint16         *pcm,
@@ -585,6 +647,8 @@ es_jitter_buffer_pull (EsJitterBuffer *self,
   g_return_val_if_fail (ES_IS_JITTER_BUFFER (self), ES_JITTER_BUFFER_WAITING);
   g_return_val_if_fail (pcm != NULL, ES_JITTER_BUFFER_WAITING);
 
+  if (self->playing && delay_ms (self, now_us) > self->stats.target_delay_ms + RESYNC_ABOVE_MS)
+    resync (self, now_us);
   if (!self->playing && !start_playing (self, now_us))
     {
       memset (pcm, 0, sizeof (gint16) * BLOCK);

@@ -39,6 +39,7 @@ typedef struct
   guint64 lost;              /* never arrived by the time the next one played */
   guint64 duplicates;        /* dropped */
   double  concealed_ms;      /* audio made up with PLC */
+  double  silence_ms;        /* comfort noise while the sender was silent (DTX) */
   double  recovered_ms;      /* audio rebuilt from FEC */
   double  inserted_ms;       /* quiet audio repeated to grow the delay */
   double  dropped_ms;        /* quiet audio skipped to shrink the delay */
@@ -58,6 +59,23 @@ EsJitterBufferInsertResult  es_jitter_buffer_insert    (EsJitterBuffer *self,
                                                         gint64          arrival_us);
 /* Fills @pcm with the next ES_AUDIO_FRAME_SAMPLES samples to play; @now_us
  * is the time of the pull, in the clock of the arrival times. */
+typedef enum {
+  ES_JITTER_BUFFER_PACKET_NONE = 0,
+  /* The first packet after the sender paused for silence (Opus DTX): the gap
+   * before it is comfort noise, not loss. */
+  ES_JITTER_BUFFER_PACKET_AFTER_SILENCE = 1 << 0,
+  /* The next packet carries a copy of this one: worth waiting one frame for,
+   * as for in-band FEC. */
+  ES_JITTER_BUFFER_PACKET_COPY_FOLLOWS = 1 << 1,
+} EsJitterBufferPacketFlags;
+
+EsJitterBufferInsertResult  es_jitter_buffer_insert_with_flags (EsJitterBuffer *self,
+                                                                guint64         sequence,
+                                                                guint32         timestamp,
+                                                                EsJitterBufferPacketFlags flags,
+                                                                const guint8   *payload,
+                                                                gsize           size,
+                                                                gint64          arrival_us);
 EsJitterBufferPlayout       es_jitter_buffer_pull      (EsJitterBuffer *self,
                                                         gint16         *pcm,
                                                         gint64          now_us);

@@ -7,6 +7,7 @@
 #include "es-json.h"
 
 #include <math.h>
+#include <stdio.h>
 #include <string.h>
 
 #include "es-error.h"
@@ -113,29 +114,26 @@ append_double (GString *out,
 static gboolean append_node (GString  *out,
                              JsonNode *node);
 
+/* Members in the order they were added: events and messages read better
+ * with "type" or "event" first. */
 static gboolean
 append_object (GString    *out,
                JsonObject *object)
 {
-  JsonObjectIter iter;
-  const char *name;
-  JsonNode *member;
-  gboolean first = TRUE;
+  g_autoptr(GList) names = json_object_get_members (object);
+  gboolean ok = TRUE;
 
   g_string_append_c (out, '{');
-  json_object_iter_init (&iter, object);
-  while (json_object_iter_next (&iter, &name, &member))
+  for (GList *l = names; l != NULL && ok; l = l->next)
     {
-      if (!first)
+      if (l != names)
         g_string_append_c (out, ',');
-      first = FALSE;
-      append_string (out, name);
+      append_string (out, l->data);
       g_string_append_c (out, ':');
-      if (!append_node (out, member))
-        return FALSE;
+      ok = append_node (out, json_object_get_member (object, l->data));
     }
   g_string_append_c (out, '}');
-  return TRUE;
+  return ok;
 }
 
 static gboolean
@@ -241,4 +239,23 @@ es_json_new_message (const char *type)
   json_object_set_string_member (message, "type", type);
   json_object_set_int_member (message, "v", 1);
   return message;
+}
+
+JsonObject *
+es_json_new_event (const char *name)
+{
+  JsonObject *event = json_object_new ();
+
+  json_object_set_string_member (event, "event", name);
+  return event;
+}
+
+void
+es_json_print_line (JsonObject *object)
+{
+  g_autofree char *line = es_json_to_string (object);
+
+  fputs (line, stdout);
+  fputc ('\n', stdout);
+  fflush (stdout);
 }

@@ -34,5 +34,11 @@ JsonObject *es_json_from_string (const char  *text,
                                  GError     **error);
 /* A new object {"type": type, "v": 1}. */
 JsonObject *es_json_new_message (const char  *type);
+/* A new object {"event": name}: one line of the JSON event output of the
+ * programs (DESIGN §8). */
+JsonObject *es_json_new_event   (const char  *name);
+/* Writes @object as one line on standard output and flushes it, so that a
+ * program reading the lines sees each as it happens. */
+void        es_json_print_line  (JsonObject  *object);
 
 G_END_DECLS

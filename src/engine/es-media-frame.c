@@ -12,14 +12,12 @@
 
 #include "es-error.h"
 
-#define KNOWN_FLAGS ES_MEDIA_FRAME_FLAG_REDUNDANCY
+#define KNOWN_FLAGS (ES_MEDIA_FRAME_FLAG_REDUNDANCY | ES_MEDIA_FRAME_FLAG_AFTER_SILENCE)
 
 static gboolean
 kind_is_known (guint kind)
 {
-  return kind == ES_MEDIA_FRAME_AUDIO ||
-         kind == ES_MEDIA_FRAME_QUALITY_REPORT ||
-         kind == ES_MEDIA_FRAME_COMFORT_NOISE;
+  return kind == ES_MEDIA_FRAME_AUDIO || kind == ES_MEDIA_FRAME_QUALITY_REPORT;
 }
 
 void

@@ -18,12 +18,12 @@ G_BEGIN_DECLS
 typedef enum {
   ES_MEDIA_FRAME_AUDIO          = 0,
   ES_MEDIA_FRAME_QUALITY_REPORT = 1,
-  ES_MEDIA_FRAME_COMFORT_NOISE  = 2,
 } EsMediaFrameKind;
 
 typedef enum {
   ES_MEDIA_FRAME_FLAG_NONE       = 0,
   ES_MEDIA_FRAME_FLAG_REDUNDANCY = 1 << 0, /* carries the previous frame too */
+  ES_MEDIA_FRAME_FLAG_AFTER_SILENCE = 1 << 1, /* the sender paused before it (Opus DTX) */
 } EsMediaFrameFlags;
 
 typedef struct

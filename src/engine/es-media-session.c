@@ -16,15 +16,27 @@
 #include <glib-unix.h>
 #include <math.h>
 
+#include "es-adaptive-quality.h"
 #include "es-json.h"
-#include "es-opus-encoder.h"
+#include "es-opus-packet.h"
+#include "es-opus-packetizer.h"
 #include "es-packet-ring.h"
 
-/* Issue 4's one fixed tier: Opus at 24 kbit/s in 20 ms frames. */
-#define FIXED_TIER 3
+/* Where a call starts: Opus at 24 kbit/s in 20 ms frames; the peer's
+ * reports move it from there. */
+#define INITIAL_TIER 3
 #define FIXED_BITRATE 24000
 /* About a second of audio each way: room for a stalled thread to catch up. */
 #define RING_CAPACITY 64
+/* Redundancy: one byte saying how far back the copied frame was sent, and
+ * its two-byte length (docs/protocol.md §4). */
+#define REDUNDANCY_HEADER 3
+/* Tests only: a shorter ratchet step, so that a call outlives several. */
+#define RATCHET_VARIABLE "EARSHOT_RATCHET_INTERVAL"
+/* Loss is estimated over the peer's last reports until they cover this
+ * many packets: one second of 60 ms packets is too few to tell 5 % from 15 %. */
+#define LOSS_REPORTS 5
+#define LOSS_MIN_PACKETS 100
 
 struct _EsMediaSession
 {
@@ -37,8 +49,13 @@ struct _EsMediaSession
   EsAudioBackend *audio;
   GSource *outgoing_source;
 
+  /* Set by the main context, read by the audio thread. */
+  gint muted;
+  gint requested_tier;
+  gint expected_loss;
+
   /* Audio thread only. */
-  EsOpusEncoder *encoder;
+  EsOpusPacketizer *packetizer;
   EsJitterBuffer *jitter_buffer;
   guint32 capture_timestamp;
 
@@ -50,9 +67,22 @@ struct _EsMediaSession
   EsJitterBufferStats playout;
 
   /* Main context only. */
+  EsAdaptiveQuality *quality;
+  gboolean fixed_quality;
+  double own_rtt_ms;
+  gboolean have_audio_sequence;
+  guint64 last_audio_sequence;
+  guint64 loss_runs;
+  guint64 lost_in_runs;
+  double last_burst;
+  guint64 last_expected;
+  guint64 last_received;
+  /* The peer's last reports, for a loss estimate over enough packets. */
+  guint64 report_expected[LOSS_REPORTS];
+  guint64 report_received[LOSS_REPORTS];
+  guint n_reports;
   guint64 frames_sent;
   guint64 frames_received;
-  guint64 frames_rejected;
   gboolean have_sequence;
   guint64 highest_sequence;
   guint64 window_first_sequence;
@@ -93,8 +123,9 @@ es_media_session_finalize (GObject *object)
 
   g_clear_object (&self->sealer);
   g_clear_object (&self->opener);
-  g_clear_object (&self->encoder);
+  g_clear_object (&self->packetizer);
   g_clear_object (&self->jitter_buffer);
+  g_clear_object (&self->quality);
   es_packet_ring_free (self->outgoing);
   es_packet_ring_free (self->incoming);
   g_mutex_clear (&self->playout_lock);
@@ -122,9 +153,15 @@ es_media_session_init (EsMediaSession *self)
   g_mutex_init (&self->playout_lock);
   self->outgoing = es_packet_ring_new (RING_CAPACITY, TRUE);
   self->incoming = es_packet_ring_new (RING_CAPACITY, FALSE);
-  self->encoder = es_opus_encoder_new ();
-  es_opus_encoder_set_bitrate (self->encoder, FIXED_BITRATE);
-  es_opus_encoder_set_frame_ms (self->encoder, ES_AUDIO_FRAME_MS);
+  /* Benchmarks only: EARSHOT_QUALITY=fixed is issue 4's one tier, the
+   * baseline the adaptive engine is measured against. */
+  self->fixed_quality = g_strcmp0 (g_getenv ("EARSHOT_QUALITY"), "fixed") == 0;
+  if (self->fixed_quality)
+    self->packetizer = es_opus_packetizer_new_fixed (FIXED_BITRATE);
+  else
+    self->packetizer = es_opus_packetizer_new (INITIAL_TIER);
+  self->quality = es_adaptive_quality_new (INITIAL_TIER);
+  self->requested_tier = INITIAL_TIER;
   self->jitter_buffer = es_jitter_buffer_new (decoder);
 }
 
@@ -136,10 +173,17 @@ es_media_session_new (EsMediaCipher   *sealer,
 {
   EsMediaSession *self = g_object_new (ES_TYPE_MEDIA_SESSION, NULL);
 
+  const char *ratchet = g_getenv (RATCHET_VARIABLE);
+
   self->sealer = g_object_ref (sealer);
   self->opener = g_object_ref (opener);
   self->send = send;
   self->send_data = user_data;
+  if (ratchet != NULL && g_ascii_strtoull (ratchet, NULL, 10) > 0)
+    {
+      es_media_cipher_set_ratchet_interval (sealer, g_ascii_strtoull (ratchet, NULL, 10));
+      es_media_cipher_set_ratchet_interval (opener, g_ascii_strtoull (ratchet, NULL, 10));
+    }
   return self;
 }
 
@@ -150,19 +194,23 @@ on_capture (const gint16 *frame,
             gint64        time_us,
             gpointer      data)
 {
+  static const gint16 silence[ES_AUDIO_FRAME_SAMPLES];
   EsMediaSession *self = data;
+  guint tier = (guint) g_atomic_int_get (&self->requested_tier);
   EsPacket packet;
-  gssize size;
 
-  size = es_opus_encoder_encode (self->encoder, frame, packet.data, sizeof packet.data, NULL);
-  packet.timestamp = self->capture_timestamp;
+  es_opus_packetizer_set_tier (self->packetizer, tier,
+                               (guint) g_atomic_int_get (&self->expected_loss));
+  /* Muted, the encoder hears silence, and DTX sends almost nothing. */
+  if (g_atomic_int_get (&self->muted))
+    frame = silence;
+  if (es_opus_packetizer_push (self->packetizer, frame, self->capture_timestamp, &packet))
+    {
+      packet.time_us = time_us;
+      packet.sequence = 0;
+      es_packet_ring_push (self->outgoing, &packet);
+    }
   self->capture_timestamp += ES_AUDIO_FRAME_SAMPLES;
-  if (size <= 0)
-    return;
-  packet.length = (guint16) size;
-  packet.time_us = time_us;
-  packet.sequence = 0;
-  es_packet_ring_push (self->outgoing, &packet);
 }
 
 static void
@@ -174,8 +222,16 @@ on_playback (gint16  *frame,
   EsPacket packet;
 
   while (es_packet_ring_pop (self->incoming, &packet))
-    es_jitter_buffer_insert (self->jitter_buffer, packet.sequence, packet.timestamp,
-                             packet.data, packet.length, packet.time_us);
+    {
+      EsJitterBufferPacketFlags flags = ES_JITTER_BUFFER_PACKET_NONE;
+
+      if (packet.flags & ES_MEDIA_FRAME_FLAG_AFTER_SILENCE)
+        flags |= ES_JITTER_BUFFER_PACKET_AFTER_SILENCE;
+      if (packet.flags & ES_MEDIA_FRAME_FLAG_REDUNDANCY)
+        flags |= ES_JITTER_BUFFER_PACKET_COPY_FOLLOWS;
+      es_jitter_buffer_insert_with_flags (self->jitter_buffer, packet.sequence, packet.timestamp,
+                                          flags, packet.data, packet.length, packet.time_us);
+    }
   es_jitter_buffer_pull (self->jitter_buffer, frame, time_us);
 
   if (g_mutex_trylock (&self->playout_lock))
@@ -188,19 +244,56 @@ on_playback (gint16  *frame,
 /* ---- Main context: sending ----------------------------------------------- */
 
 static void
-seal_and_send (EsMediaSession  *self,
-               EsMediaFrameKind kind,
-               guint32          timestamp,
-               const guint8    *payload,
-               gsize            length)
+seal_and_send (EsMediaSession    *self,
+               EsMediaFrameKind   kind,
+               guint32            timestamp,
+               guint              tier,
+               EsMediaFrameFlags  flags,
+               const guint8      *payload,
+               gsize              length)
 {
-  g_autoptr(GBytes) frame = es_media_cipher_seal (self->sealer, kind, timestamp, FIXED_TIER,
-                                                  ES_MEDIA_FRAME_FLAG_NONE, payload, length);
+  g_autoptr(GBytes) frame = es_media_cipher_seal (self->sealer, kind, timestamp, (guint8) tier,
+                                                  flags, payload, length);
 
   if (frame == NULL)
     return;
   if (self->send (g_bytes_get_data (frame, NULL), g_bytes_get_size (frame), self->send_data))
     self->frames_sent++;
+}
+
+/* With redundancy, the payload says how many sequence numbers back the
+ * copied frame went, so that the receiver files the copy under the very
+ * number the original had (and drops it if the original came). */
+static void
+send_audio (EsMediaSession *self,
+            const EsPacket *packet)
+{
+  guint64 sequence = es_media_cipher_get_next_sequence (self->sealer);
+  guint64 back = self->have_audio_sequence ? sequence - self->last_audio_sequence : 0;
+  EsMediaFrameFlags flags = packet->flags;
+  guint8 payload[REDUNDANCY_HEADER + ES_PACKET_MAX_PAYLOAD];
+  gsize length = 0;
+
+  if ((flags & ES_MEDIA_FRAME_FLAG_REDUNDANCY) && back >= 1 && back <= G_MAXUINT8)
+    {
+      payload[0] = (guint8) back;
+      payload[1] = packet->redundant_length >> 8;
+      payload[2] = packet->redundant_length & 0xff;
+      length = REDUNDANCY_HEADER;
+      memcpy (payload + length, packet->data, packet->length);
+      length += packet->length;
+    }
+  else
+    {
+      flags &= ~ES_MEDIA_FRAME_FLAG_REDUNDANCY;
+      length = packet->length - packet->redundant_length;
+      memcpy (payload, packet->data + packet->redundant_length, length);
+    }
+
+  self->have_audio_sequence = TRUE;
+  self->last_audio_sequence = sequence;
+  seal_and_send (self, ES_MEDIA_FRAME_AUDIO, packet->timestamp, packet->tier, flags, payload,
+                 length);
 }
 
 static gboolean
@@ -213,7 +306,7 @@ on_outgoing_ready (int          fd,
 
   es_packet_ring_acknowledge (self->outgoing);
   while (es_packet_ring_pop (self->outgoing, &packet))
-    seal_and_send (self, ES_MEDIA_FRAME_AUDIO, packet.timestamp, packet.data, packet.length);
+    send_audio (self, &packet);
   return G_SOURCE_CONTINUE;
 }
 
@@ -228,9 +321,14 @@ es_media_session_send_report (EsMediaSession *self,
   json_object_set_double_member (report, "jitter_ms", self->jitter_ms);
   json_object_set_double_member (report, "rtt_ms", rtt_ms);
   json_object_set_double_member (report, "kbps", self->last_bitrate_kbps);
+  json_object_set_double_member (report, "burst", self->last_burst);
+  json_object_set_int_member (report, "expected", (gint64) self->last_expected);
+  json_object_set_int_member (report, "received", (gint64) self->last_received);
   json_object_set_int_member (report, "seq", (gint64) self->highest_sequence);
   text = es_json_to_string (report);
-  seal_and_send (self, ES_MEDIA_FRAME_QUALITY_REPORT, 0, (const guint8 *) text, strlen (text));
+  self->own_rtt_ms = rtt_ms;
+  seal_and_send (self, ES_MEDIA_FRAME_QUALITY_REPORT, 0, g_atomic_int_get (&self->requested_tier),
+                 ES_MEDIA_FRAME_FLAG_NONE, (const guint8 *) text, strlen (text));
 }
 
 /* ---- Main context: receiving --------------------------------------------- */
@@ -249,26 +347,78 @@ update_jitter (EsMediaSession *self,
 }
 
 static void
+queue_for_playout (EsMediaSession *self,
+                   guint64         sequence,
+                   guint32         timestamp,
+                   guint8          flags,
+                   const guint8   *opus,
+                   gsize           length,
+                   gint64          now_us)
+{
+  EsPacket packet;
+
+  packet.sequence = sequence;
+  packet.timestamp = timestamp;
+  packet.time_us = now_us;
+  packet.flags = flags;
+  packet.redundant_length = 0;
+  packet.length = (guint16) length;
+  memcpy (packet.data, opus, length);
+  es_packet_ring_push (self->incoming, &packet);
+}
+
+/* [back][length][previous packet][current packet]: the previous one goes to
+ * the jitter buffer first, under its own sequence number and time, where it
+ * fills a gap or is dropped as a duplicate. */
+static gboolean
+queue_redundant_copy (EsMediaSession           *self,
+                      const EsMediaFrameHeader *header,
+                      const guint8             *data,
+                      gsize                    *length,
+                      const guint8            **current,
+                      gint64                    now_us)
+{
+  guint back;
+  gsize copy_length;
+  gint copy_samples;
+
+  if (*length < REDUNDANCY_HEADER)
+    return FALSE;
+  back = data[0];
+  copy_length = (gsize) data[1] << 8 | data[2];
+  if (back == 0 || back > header->sequence || copy_length == 0 ||
+      copy_length > *length - REDUNDANCY_HEADER)
+    return FALSE;
+  copy_samples = es_opus_packet_get_samples (data + REDUNDANCY_HEADER, copy_length);
+  if (copy_samples <= 0)
+    return FALSE;
+  queue_for_playout (self, header->sequence - back, header->timestamp - (guint32) copy_samples, 0,
+                     data + REDUNDANCY_HEADER, copy_length, now_us);
+  *current = data + REDUNDANCY_HEADER + copy_length;
+  *length -= REDUNDANCY_HEADER + copy_length;
+  return TRUE;
+}
+
+static void
 receive_audio (EsMediaSession           *self,
                const EsMediaFrameHeader *header,
                GBytes                   *payload,
                gint64                    now_us)
 {
-  EsPacket packet;
   gsize length = g_bytes_get_size (payload);
+  const guint8 *data = g_bytes_get_data (payload, NULL);
+  const guint8 *current = data;
 
   if (length > ES_PACKET_MAX_PAYLOAD)
     return;
+  if ((header->flags & ES_MEDIA_FRAME_FLAG_REDUNDANCY) &&
+      !queue_redundant_copy (self, header, data, &length, &current, now_us))
+    return;   /* authenticated but malformed: the peer's bug, not worth playing */
   self->frames_received++;
-  self->window_bytes += length;
+  self->window_bytes += g_bytes_get_size (payload);
   update_jitter (self, header->timestamp, now_us);
-
-  packet.sequence = header->sequence;
-  packet.timestamp = header->timestamp;
-  packet.time_us = now_us;
-  packet.length = (guint16) length;
-  memcpy (packet.data, g_bytes_get_data (payload, NULL), length);
-  es_packet_ring_push (self->incoming, &packet);
+  queue_for_playout (self, header->sequence, header->timestamp, header->flags, current, length,
+                     now_us);
 }
 
 static gboolean
@@ -284,6 +434,53 @@ read_number (JsonObject *report,
     return FALSE;
   *value = json_node_get_double (node);
   return isfinite (*value) && *value >= 0;
+}
+
+/* The peer says how our audio arrives; our tier follows (the audio thread
+ * applies it at the next packet boundary). */
+/* The loss over the peer's last reports, back until they cover enough
+ * packets to mean something; the newest report alone when it lacks counts. */
+static double
+windowed_loss (EsMediaSession        *self,
+               const EsQualityReport *report)
+{
+  guint64 expected = 0, received = 0;
+
+  if (report->expected <= 0)
+    return report->loss_pct;
+  self->report_expected[self->n_reports % LOSS_REPORTS] = (guint64) report->expected;
+  self->report_received[self->n_reports % LOSS_REPORTS] =
+    MIN ((guint64) report->received, (guint64) report->expected);
+  self->n_reports++;
+  for (guint i = 0; i < MIN (self->n_reports, LOSS_REPORTS) && expected < LOSS_MIN_PACKETS; i++)
+    {
+      guint slot = (self->n_reports - 1 - i) % LOSS_REPORTS;
+
+      expected += self->report_expected[slot];
+      received += self->report_received[slot];
+    }
+  return 100.0 * (double) (expected - received) / (double) expected;
+}
+
+static void
+adapt (EsMediaSession        *self,
+       const EsQualityReport *report)
+{
+  EsQualityInput input;
+  guint tier;
+
+  if (self->fixed_quality)
+    return;
+  input = (EsQualityInput) {
+    .loss_pct = windowed_loss (self, report),
+    .jitter_ms = report->jitter_ms,
+    .rtt_ms = self->own_rtt_ms + report->rtt_ms,
+    .bursty = report->burst >= 2.0,
+  };
+  tier = es_adaptive_quality_update (self->quality, &input);
+
+  g_atomic_int_set (&self->requested_tier, (gint) tier);
+  g_atomic_int_set (&self->expected_loss, (gint) es_adaptive_quality_get_expected_loss (self->quality));
 }
 
 static void
@@ -302,7 +499,11 @@ receive_report (EsMediaSession *self,
       !read_number (object, "rtt_ms", &report.rtt_ms) ||
       !read_number (object, "kbps", &report.kbps))
     return;
+  read_number (object, "burst", &report.burst);
+  read_number (object, "expected", &report.expected);
+  read_number (object, "received", &report.received);
   self->peer_report = report;
+  adapt (self, &report);
   g_signal_emit (self, signals[QUALITY_REPORT], 0, &self->peer_report);
 }
 
@@ -319,6 +520,13 @@ count_sequence (EsMediaSession *self,
       self->window_first_sequence = sequence;
       self->highest_sequence = sequence;
     }
+  if (sequence > self->highest_sequence + 1)
+    {
+      /* A run of missing numbers (or reordering, which the next few frames
+       * undo): burstiness is the mean length of these runs. */
+      self->loss_runs++;
+      self->lost_in_runs += sequence - self->highest_sequence - 1;
+    }
   self->highest_sequence = MAX (self->highest_sequence, sequence);
 }
 
@@ -333,10 +541,7 @@ es_media_session_receive (EsMediaSession *self,
 
   payload = es_media_cipher_open (self->opener, frame, length, &header, NULL);
   if (payload == NULL)
-    {
-      self->frames_rejected++;
-      return;
-    }
+    return;   /* counted by the cipher, by reason */
   self->last_receive_us = now_us;
   count_sequence (self, header.sequence);
   if (header.kind == ES_MEDIA_FRAME_AUDIO)
@@ -361,22 +566,28 @@ es_media_session_sample_stats (EsMediaSession *self,
   double seconds = self->window_start_us != 0 ? (now_us - self->window_start_us) / 1e6 : 1.0;
   guint64 expected = self->have_sequence
                        ? self->highest_sequence - self->window_first_sequence + 1 : 0;
+  EsMediaCipherStats cipher;
 
   /* Loss over the window just ended, not since the call began, so that the
    * figure says how the network is now. */
+  self->last_expected = expected;
+  self->last_received = MIN (self->window_received, expected);
   if (self->window_received > 0 || expected > 0)
     self->last_loss_pct = expected > self->window_received
                             ? 100.0 * (double) (expected - self->window_received) / (double) expected
                             : 0.0;
   self->last_bitrate_kbps = seconds > 0 ? self->window_bytes * 8.0 / 1000.0 / seconds : 0;
+  self->last_burst = self->loss_runs > 0 ? (double) self->lost_in_runs / self->loss_runs : 0;
 
-  stats->tier = FIXED_TIER;
+  stats->tier = (guint) g_atomic_int_get (&self->requested_tier);
   stats->loss_pct = self->last_loss_pct;
   stats->jitter_ms = self->jitter_ms;
   stats->bitrate_kbps = self->last_bitrate_kbps;
   stats->frames_sent = self->frames_sent;
   stats->frames_received = self->frames_received;
-  stats->frames_rejected = self->frames_rejected;
+  es_media_cipher_get_stats (self->opener, &cipher);
+  stats->frames_duplicate = cipher.replayed;
+  stats->frames_rejected = cipher.failed_authentication + cipher.malformed;
   stats->peer_report = self->peer_report;
   g_mutex_lock (&self->playout_lock);
   stats->playout = self->playout;
@@ -385,6 +596,8 @@ es_media_session_sample_stats (EsMediaSession *self,
   self->window_first_sequence = self->highest_sequence + 1;
   self->window_received = 0;
   self->window_bytes = 0;
+  self->loss_runs = 0;
+  self->lost_in_runs = 0;
   self->window_start_us = now_us;
 }
 
@@ -405,6 +618,13 @@ es_media_session_start (EsMediaSession  *self,
   g_source_set_callback (self->outgoing_source, G_SOURCE_FUNC (on_outgoing_ready), self, NULL);
   g_source_attach (self->outgoing_source, g_main_context_get_thread_default ());
   return TRUE;
+}
+
+void
+es_media_session_set_muted (EsMediaSession *self,
+                            gboolean        muted)
+{
+  g_atomic_int_set (&self->muted, !!muted);
 }
 
 void

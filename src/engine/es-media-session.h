@@ -23,17 +23,21 @@ typedef struct
   double jitter_ms;
   double rtt_ms;             /* the sender's own leg */
   double kbps;
+  double burst;              /* mean length of loss runs, in packets */
+  double expected;           /* frames the sender numbered in that second */
+  double received;           /* of which arrived */
 } EsQualityReport;
 
 typedef struct
 {
-  guint tier;
+  guint tier;                /* what this side sends: 0 is the best */
   double loss_pct;           /* of the peer's frames, over the last second */
   double jitter_ms;          /* RFC 3550 interarrival jitter of the peer's frames */
   double bitrate_kbps;       /* received, over the last second */
   guint64 frames_sent;
   guint64 frames_received;
-  guint64 frames_rejected;   /* failed to open: forged, replayed, too old */
+  guint64 frames_duplicate;  /* a second copy, as when media switches paths */
+  guint64 frames_rejected;   /* forged, altered or malformed: failed authentication */
   EsJitterBufferStats playout;
   EsQualityReport peer_report;  /* the last one the peer sent */
 } EsMediaStats;
@@ -65,5 +69,8 @@ void            es_media_session_send_report   (EsMediaSession   *self,
 void            es_media_session_sample_stats  (EsMediaSession   *self,
                                                 EsMediaStats     *stats);
 gint64          es_media_session_get_last_receive_us (EsMediaSession *self);
+/* Sends silence instead of what is captured (main context). */
+void            es_media_session_set_muted     (EsMediaSession   *self,
+                                                gboolean          muted);
 
 G_END_DECLS

@@ -15,6 +15,7 @@
 
 #include <string.h>
 
+#include "es-byte-order.h"
 #include "es-error.h"
 #include "es-json.h"
 
@@ -67,10 +68,7 @@ es_message_encode (JsonObject *message,
     }
 
   data = g_malloc (ES_MESSAGE_HEADER_SIZE + length);
-  data[0] = (length >> 24) & 0xff;
-  data[1] = (length >> 16) & 0xff;
-  data[2] = (length >> 8) & 0xff;
-  data[3] = length & 0xff;
+  es_write_be32 (data, (guint32) length);
   memcpy (data + ES_MESSAGE_HEADER_SIZE, text, length);
   return g_bytes_new_take (data, ES_MESSAGE_HEADER_SIZE + length);
 }
@@ -141,8 +139,7 @@ static gboolean
 read_header (EsMessageDecoder *self,
              GError          **error)
 {
-  self->body_length = ((guint32) self->header[0] << 24) | ((guint32) self->header[1] << 16) |
-                      ((guint32) self->header[2] << 8) | self->header[3];
+  self->body_length = es_read_be32 (self->header);
   if (self->body_length == 0)
     {
       g_set_error_literal (error, ES_ERROR, ES_ERROR_PROTOCOL, "an empty message");

@@ -69,9 +69,7 @@ es_packet_ring_push (EsPacketRing   *self,
     }
 
   slot = &self->slots[head & self->mask];
-  slot->sequence = packet->sequence;
-  slot->timestamp = packet->timestamp;
-  slot->time_us = packet->time_us;
+  memcpy (slot, packet, G_STRUCT_OFFSET (EsPacket, data));
   slot->length = MIN (packet->length, ES_PACKET_MAX_PAYLOAD);
   memcpy (slot->data, packet->data, slot->length);
   g_atomic_int_set ((gint *) &self->head, (gint) (head + 1));
@@ -92,11 +90,7 @@ es_packet_ring_pop (EsPacketRing *self,
   if (tail == head)
     return FALSE;
   slot = &self->slots[tail & self->mask];
-  packet->sequence = slot->sequence;
-  packet->timestamp = slot->timestamp;
-  packet->time_us = slot->time_us;
-  packet->length = slot->length;
-  memcpy (packet->data, slot->data, slot->length);
+  memcpy (packet, slot, G_STRUCT_OFFSET (EsPacket, data) + slot->length);
   g_atomic_int_set ((gint *) &self->tail, (gint) (tail + 1));
   return TRUE;
 }

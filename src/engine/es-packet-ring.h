@@ -17,6 +17,10 @@ typedef struct
   guint64 sequence;
   guint32 timestamp;
   gint64 time_us;
+  guint8 tier;
+  guint8 flags;              /* EsMediaFrameFlags */
+  guint16 redundant_length;  /* with the redundancy flag: data holds that much of the
+                              * previous packet, then the current one */
   guint16 length;
   guint8 data[ES_PACKET_MAX_PAYLOAD];
 } EsPacket;

@@ -19,6 +19,12 @@ G_BEGIN_DECLS
  * header packets (which carry no length) can be routed by it. */
 #define ES_QUIC_CID_LENGTH 8
 
+/* One of the endpoint's probe sockets (es_quic_endpoint_open_probe_socket). A
+ * connection made or accepted over one gets it as the user_data of the path
+ * it is created with, and sends over it for as long as it lives; NULL is the
+ * endpoint's own socket. */
+typedef struct _EsQuicProbe EsQuicProbe;
+
 /* The endpoint's properties at the moment a connection is made. */
 typedef struct
 {
@@ -89,6 +95,7 @@ void              _es_quic_endpoint_uncork         (EsQuicEndpoint              
 guint8           *_es_quic_endpoint_get_send_buffer (EsQuicEndpoint                *self,
                                                     gsize                          *size);
 void              _es_quic_endpoint_send_packet    (EsQuicEndpoint                 *self,
+                                                    EsQuicProbe                    *probe,
                                                     const ngtcp2_addr              *remote,
                                                     const guint8                   *data,
                                                     gsize                           length);

@@ -58,6 +58,8 @@ typedef enum {
   EVENT_HANDSHAKE_DONE,
   EVENT_MESSAGE,
   EVENT_DATAGRAM,
+  EVENT_DELIVERED,
+  EVENT_REMOTE_ADDRESS,
 } EventKind;
 
 typedef struct
@@ -73,6 +75,7 @@ struct _EsQuicConnection
   GObject parent_instance;
 
   EsQuicEndpoint *endpoint;
+  EsQuicProbe *probe;               /* the endpoint's probe socket it runs over, or NULL */
   EsQuicConnectionSettings settings;
   gboolean is_server;
   EsQuicConnectionState state;
@@ -120,6 +123,7 @@ G_DEFINE_FINAL_TYPE (EsQuicConnection, es_quic_connection, G_TYPE_OBJECT)
 enum {
   PROP_0,
   PROP_STATE,
+  PROP_REMOTE_ADDRESS,
   N_PROPS
 };
 
@@ -127,6 +131,7 @@ enum {
   ESTABLISHED,
   MESSAGE_RECEIVED,
   DATAGRAM_RECEIVED,
+  DELIVERED,
   CLOSED,
   N_SIGNALS
 };
@@ -233,6 +238,7 @@ request_flush (EsQuicConnection *self)
   _es_quic_endpoint_request_flush (self->endpoint, self);
 }
 
+/* The peer moved (a NAT rebinding) and ngtcp2 validated its new address. */
 static void
 update_remote_address (EsQuicConnection *self)
 {
@@ -247,6 +253,7 @@ update_remote_address (EsQuicConnection *self)
   g_clear_object (&self->remote_address);
   self->remote_address = es_udp_address_from_native ((struct sockaddr *) &self->remote,
                                                      self->remote_length);
+  push_event (self, EVENT_REMOTE_ADDRESS, -1, NULL, NULL);
 }
 
 static void
@@ -376,7 +383,7 @@ send_close_packet (EsQuicConnection *self)
   ngtcp2_addr remote = { (ngtcp2_sockaddr *) &self->remote, self->remote_length };
 
   if (self->close_packet != NULL)
-    _es_quic_endpoint_send_packet (self->endpoint, &remote,
+    _es_quic_endpoint_send_packet (self->endpoint, self->probe, &remote,
                                    g_bytes_get_data (self->close_packet, NULL),
                                    g_bytes_get_size (self->close_packet));
 }
@@ -625,6 +632,12 @@ dispatch_events (EsQuicConnection *self)
         case EVENT_DATAGRAM:
           g_signal_emit (self, signals[DATAGRAM_RECEIVED], 0, event->datagram);
           break;
+        case EVENT_DELIVERED:
+          g_signal_emit (self, signals[DELIVERED], 0);
+          break;
+        case EVENT_REMOTE_ADDRESS:
+          g_object_notify_by_pspec (G_OBJECT (self), properties[PROP_REMOTE_ADDRESS]);
+          break;
         default:
           g_assert_not_reached ();
         }
@@ -776,6 +789,8 @@ on_acked_stream_data_offset (ngtcp2_conn *conn,
 
   if (stream != NULL)
     es_quic_stream_acknowledged (stream, offset + length);
+  if (!es_quic_connection_has_undelivered (self))
+    push_event (self, EVENT_DELIVERED, -1, NULL, NULL);
   return 0;
 }
 
@@ -1042,6 +1057,7 @@ connection_new (EsQuicEndpoint                 *endpoint,
   EsQuicConnection *self = g_object_new (ES_TYPE_QUIC_CONNECTION, NULL);
 
   self->endpoint = g_object_ref (endpoint);
+  self->probe = path->user_data;
   self->is_server = is_server;
   self->settings = *settings;
   es_timer_init (&self->timer, on_timer, self);
@@ -1369,7 +1385,8 @@ write_packets (EsQuicConnection *self)
 
       self->stats.packets_sent++;
       self->stats.bytes_sent += written;
-      _es_quic_endpoint_send_packet (self->endpoint, &path.path.remote, buffer, written);
+      _es_quic_endpoint_send_packet (self->endpoint, self->probe, &path.path.remote, buffer,
+                                     written);
       packets++;
     }
 
@@ -1469,6 +1486,9 @@ es_quic_connection_get_property (GObject    *object,
     case PROP_STATE:
       g_value_set_enum (value, self->state);
       break;
+    case PROP_REMOTE_ADDRESS:
+      g_value_set_object (value, self->remote_address);
+      break;
     default:
       G_OBJECT_WARN_INVALID_PROPERTY_ID (object, prop_id, pspec);
     }
@@ -1486,6 +1506,9 @@ es_quic_connection_class_init (EsQuicConnectionClass *klass)
     g_param_spec_enum ("state", NULL, NULL,
                        ES_TYPE_QUIC_CONNECTION_STATE, ES_QUIC_CONNECTION_STATE_CONNECTING,
                        G_PARAM_READABLE | G_PARAM_EXPLICIT_NOTIFY | G_PARAM_STATIC_STRINGS);
+  properties[PROP_REMOTE_ADDRESS] =
+    g_param_spec_object ("remote-address", NULL, NULL, G_TYPE_INET_SOCKET_ADDRESS,
+                         G_PARAM_READABLE | G_PARAM_EXPLICIT_NOTIFY | G_PARAM_STATIC_STRINGS);
   g_object_class_install_properties (object_class, N_PROPS, properties);
 
   signals[ESTABLISHED] =
@@ -1497,6 +1520,9 @@ es_quic_connection_class_init (EsQuicConnectionClass *klass)
   signals[DATAGRAM_RECEIVED] =
     g_signal_new ("datagram-received", G_TYPE_FROM_CLASS (klass), G_SIGNAL_RUN_LAST,
                   0, NULL, NULL, NULL, G_TYPE_NONE, 1, G_TYPE_BYTES);
+  signals[DELIVERED] =
+    g_signal_new ("delivered", G_TYPE_FROM_CLASS (klass), G_SIGNAL_RUN_LAST,
+                  0, NULL, NULL, NULL, G_TYPE_NONE, 0);
   signals[CLOSED] =
     g_signal_new ("closed", G_TYPE_FROM_CLASS (klass), G_SIGNAL_RUN_LAST,
                   0, NULL, NULL, NULL, G_TYPE_NONE, 1, G_TYPE_ERROR);
@@ -1720,6 +1746,39 @@ es_quic_connection_close (EsQuicConnection *self,
                                              reason != NULL ? reason : ""));
   emit_closed_if_pending (self);
   g_object_unref (self);
+}
+
+/* A direct path between two callers is checked much more often than the
+ * endpoint's default: its silence must be noticed within a second. */
+void
+es_quic_connection_set_keepalive_interval (EsQuicConnection *self,
+                                           guint             interval_ms)
+{
+  g_return_if_fail (ES_IS_QUIC_CONNECTION (self));
+
+  self->settings.keepalive_interval_ms = interval_ms;
+  if (self->conn == NULL || !is_open (self))
+    return;
+  ngtcp2_conn_set_keep_alive_timeout (self->conn, interval_ms > 0
+                                                    ? (guint64) interval_ms * NGTCP2_MILLISECONDS
+                                                    : UINT64_MAX);
+  update_timer (self);
+}
+
+/* Whether some message sent on a stream is not yet acknowledged. */
+gboolean
+es_quic_connection_has_undelivered (EsQuicConnection *self)
+{
+  GHashTableIter iter;
+  EsQuicStream *stream;
+
+  g_return_val_if_fail (ES_IS_QUIC_CONNECTION (self), FALSE);
+
+  g_hash_table_iter_init (&iter, self->streams);
+  while (g_hash_table_iter_next (&iter, NULL, (gpointer *) &stream))
+    if (!g_queue_is_empty (&stream->chunks))
+      return TRUE;
+  return FALSE;
 }
 
 const GError *

@@ -84,6 +84,15 @@ gsize                 es_quic_connection_get_max_datagram_size (EsQuicConnection
 void                  es_quic_connection_get_stats            (EsQuicConnection *self,
                                                                EsQuicStats      *stats);
 
+/* Whether a message sent on a stream still waits for the peer's
+ * acknowledgement; "delivered" is emitted when the last one gets it. */
+gboolean              es_quic_connection_has_undelivered      (EsQuicConnection *self);
+
+/* Sends a PING after this much silence (0: never); overrides the
+ * endpoint's "keepalive-interval" for this connection. */
+void                  es_quic_connection_set_keepalive_interval (EsQuicConnection *self,
+                                                                 guint             interval_ms);
+
 /* Closes with an application error code (ES_QUIC_APP_*); @reason (may be
  * NULL) is sent to the peer as the reason phrase, so it must not hold
  * secrets. Messages and datagrams queued before are sent first, as far as

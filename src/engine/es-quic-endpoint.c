@@ -13,17 +13,27 @@
  * something to send), one timerfd for all connection timers and delayed
  * (impaired) packets, and a flush source woken when the application sends.
  *
+ * Probe sockets (hard NAT, DESIGN §7) are extra sockets the endpoint owns:
+ * a birthday attack opens hundreds, and the one that reaches the peer
+ * carries the direct connection. One epoll set watches them all, so that
+ * they cost the main loop one file descriptor. A probe socket lives while
+ * its opener holds it or a connection runs over it.
+ *
  * SPDX-License-Identifier: GPL-3.0-or-later
  */
 #define G_LOG_DOMAIN "EsQuicEndpoint"
 
 #include "es-quic-endpoint.h"
 
+#include <errno.h>
 #include <glib-unix.h>
 #include <gnutls/crypto.h>
 #include <ngtcp2/ngtcp2_crypto.h>
 #include <string.h>
+#include <sys/epoll.h>
+#include <unistd.h>
 
+#include "es-byte-order.h"
 #include "es-error.h"
 #include "es-quic-connection-private.h"
 #include "es-timer-queue.h"
@@ -47,6 +57,18 @@
 #define MIN_STATELESS_RESET_SIZE (1 + NGTCP2_MIN_STATELESS_RESET_RANDLEN + \
                                   NGTCP2_STATELESS_RESET_TOKENLEN)
 #define MAX_STATELESS_RESET_SIZE 43
+/* Probe sockets reported ready by one epoll_wait(). */
+#define MAX_PROBE_EVENTS 64
+
+struct _EsQuicProbe
+{
+  guint id;
+  EsUdpSocket *socket;
+  /* The opener (until es_quic_endpoint_close_probe_socket), each
+   * connection over it, and a batch of its packets being handled. */
+  guint holders;
+  gboolean opened;
+};
 
 struct _EsQuicEndpoint
 {
@@ -76,6 +98,12 @@ struct _EsQuicEndpoint
   GHashTable *connections;      /* EsQuicConnection * (ref), until drained */
   GHashTable *cids;             /* ngtcp2_cid * → EsQuicConnection * */
 
+  GHashTable *probes;           /* id → EsQuicProbe * (owned) */
+  GHashTable *connection_probes; /* EsQuicConnection * → EsQuicProbe *, over probe sockets */
+  guint next_probe_id;
+  int probe_epoll;              /* -1 until the first probe socket */
+  GSource *probe_source;
+
   EsQuicAuthorizeFunc authorize;
   gpointer authorize_data;
   GDestroyNotify authorize_destroy;
@@ -102,6 +130,7 @@ enum {
 enum {
   INCOMING_CONNECTION,
   UNHANDLED_PACKET,
+  PROBE_PACKET,
   N_SIGNALS
 };
 
@@ -133,8 +162,7 @@ looks_like_stun (const guint8 *data,
                  gsize         length)
 {
   return length >= STUN_HEADER_SIZE && (data[0] & 0xc0) == 0 &&
-         (((guint32) data[4] << 24) | ((guint32) data[5] << 16) |
-          ((guint32) data[6] << 8) | data[7]) == STUN_MAGIC_COOKIE;
+         es_read_be32 (data + 4) == STUN_MAGIC_COOKIE;
 }
 
 /* Connection → endpoint */
@@ -211,8 +239,7 @@ _es_quic_endpoint_issue_cid (EsQuicEndpoint   *self,
       gnutls_rnd (GNUTLS_RND_NONCE, cid->data, cid->datalen);
     }
   while (g_hash_table_contains (self->cids, cid) ||
-         (((guint32) cid->data[3] << 24) | ((guint32) cid->data[4] << 16) |
-          ((guint32) cid->data[5] << 8) | cid->data[6]) == STUN_MAGIC_COOKIE);
+         es_read_be32 (cid->data + 3) == STUN_MAGIC_COOKIE);
 
   _es_quic_endpoint_register_cid (self, cid, connection);
   if (token != NULL)
@@ -250,14 +277,16 @@ _es_quic_endpoint_get_send_buffer (EsQuicEndpoint *self,
 
 void
 _es_quic_endpoint_send_packet (EsQuicEndpoint    *self,
+                               EsQuicProbe       *probe,
                                const ngtcp2_addr *remote,
                                const guint8      *data,
                                gsize              length)
 {
+  EsUdpSocket *socket = probe != NULL ? probe->socket : self->socket;
   g_autoptr(GError) error = NULL;
 
   /* A lost packet is QUIC's business: it will be detected and resent. */
-  if (!es_udp_socket_send (self->socket, remote->addr, remote->addrlen, data, length, &error))
+  if (!es_udp_socket_send (socket, remote->addr, remote->addrlen, data, length, &error))
     g_debug ("a QUIC packet was not sent: %s", error->message);
 }
 
@@ -282,14 +311,26 @@ _es_quic_endpoint_handshake_failed (EsQuicEndpoint *self)
   self->stats.handshake_failures++;
 }
 
+static void release_probe (EsQuicEndpoint *self,
+                           EsQuicProbe    *probe);
+
 void
 _es_quic_endpoint_remove_connection (EsQuicEndpoint   *self,
                                      EsQuicConnection *connection)
 {
+  EsQuicProbe *probe;
+
   /* Stolen, the table's reference lasts until the connection is detached. */
   if (!g_hash_table_steal (self->connections, connection))
     return;
   _es_quic_connection_detach (connection);
+  /* Detached, it sends nothing more: its probe socket may go. */
+  probe = g_hash_table_lookup (self->connection_probes, connection);
+  if (probe != NULL)
+    {
+      g_hash_table_remove (self->connection_probes, connection);
+      release_probe (self, probe);
+    }
   g_object_unref (connection);
 }
 
@@ -340,8 +381,12 @@ flush_source_dispatch (GSource    *source,
 {
   EsQuicEndpoint *self = ((FlushSource *) source)->endpoint;
 
+  /* What the application queued on many connections since the last
+   * iteration leaves in one sendmmsg(), as replies to a read batch do. */
   g_object_ref (self);
+  es_udp_socket_cork (self->socket);
   flush_connections (self);
+  es_udp_socket_uncork (self->socket);
   g_object_unref (self);
   return G_SOURCE_CONTINUE;
 }
@@ -372,6 +417,10 @@ connection_settings (EsQuicEndpoint *self)
   return settings;
 }
 
+static void attach_probe (EsQuicEndpoint   *self,
+                          EsQuicConnection *connection,
+                          EsQuicProbe      *probe);
+
 static void
 accept_connection (EsQuicEndpoint    *self,
                    const ngtcp2_path *path,
@@ -396,6 +445,7 @@ accept_connection (EsQuicEndpoint    *self,
       return;
     }
   g_hash_table_add (self->connections, g_object_ref (connection));
+  attach_probe (self, connection, path->user_data);
   _es_quic_connection_receive (connection, path, packet->data, packet->length);
 }
 
@@ -419,7 +469,7 @@ send_stateless_reset (EsQuicEndpoint    *self,
   written = ngtcp2_pkt_write_stateless_reset (packet, length, token, random,
                                               length - 1 - NGTCP2_STATELESS_RESET_TOKENLEN);
   if (written > 0)
-    _es_quic_endpoint_send_packet (self, &path->remote, packet, written);
+    _es_quic_endpoint_send_packet (self, path->user_data, &path->remote, packet, written);
 }
 
 static void
@@ -434,9 +484,36 @@ emit_unhandled_packet (EsQuicEndpoint    *self,
 }
 
 static void
+emit_probe_packet (EsQuicEndpoint    *self,
+                   EsQuicProbe       *probe,
+                   const EsUdpPacket *packet)
+{
+  g_autoptr(GInetSocketAddress) from =
+    es_udp_address_from_native ((struct sockaddr *) &packet->from, packet->from_length);
+  g_autoptr(GBytes) bytes = g_bytes_new (packet->data, packet->length);
+
+  g_signal_emit (self, signals[PROBE_PACKET], 0, probe->id, from, bytes);
+}
+
+/* A connection stays on the socket it was made over: a packet for it that
+ * arrives on another is not its peer's. */
+static gboolean
+arrived_on_its_socket (EsQuicEndpoint   *self,
+                       EsQuicConnection *connection,
+                       EsQuicProbe      *probe)
+{
+  if (g_hash_table_size (self->connection_probes) == 0)
+    return probe == NULL;
+  return g_hash_table_lookup (self->connection_probes, connection) == probe;
+}
+
+/* @probe: the probe socket the packet came in on, NULL for the endpoint's. */
+static void
 handle_packet (EsQuicEndpoint    *self,
+               EsQuicProbe       *probe,
                const EsUdpPacket *packet)
 {
+  EsUdpSocket *socket = probe != NULL ? probe->socket : self->socket;
   ngtcp2_version_cid header;
   ngtcp2_cid dcid;
   ngtcp2_path path;
@@ -444,7 +521,10 @@ handle_packet (EsQuicEndpoint    *self,
 
   if (looks_like_stun (packet->data, packet->length))
     {
-      emit_unhandled_packet (self, packet);
+      if (probe != NULL)
+        emit_probe_packet (self, probe, packet);
+      else
+        emit_unhandled_packet (self, packet);
       return;
     }
 
@@ -457,14 +537,16 @@ handle_packet (EsQuicEndpoint    *self,
     }
   ngtcp2_cid_init (&dcid, header.dcid, header.dcidlen);
 
-  path.local.addr = (ngtcp2_sockaddr *) es_udp_socket_get_local_native (self->socket,
+  path.local.addr = (ngtcp2_sockaddr *) es_udp_socket_get_local_native (socket,
                                                                          &path.local.addrlen);
   path.remote.addr = (ngtcp2_sockaddr *) &packet->from;
   path.remote.addrlen = packet->from_length;
-  path.user_data = NULL;
+  path.user_data = probe;
 
   connection = g_hash_table_lookup (self->cids, &dcid);
-  if (connection != NULL)
+  if (connection != NULL && !arrived_on_its_socket (self, connection, probe))
+    self->stats.packets_dropped++;
+  else if (connection != NULL)
     _es_quic_connection_receive (connection, &path, packet->data, packet->length);
   else if (packet->data[0] & 0x80)   /* long header */
     accept_connection (self, &path, packet);
@@ -498,7 +580,7 @@ on_socket_readable (int          fd,
       guint count = es_udp_socket_receive (self->socket, &packets);
 
       for (guint i = 0; i < count && !self->shut_down; i++)
-        handle_packet (self, &packets[i]);
+        handle_packet (self, NULL, &packets[i]);
       if (count < ES_UDP_BATCH_SIZE)
         break;
     }
@@ -507,6 +589,150 @@ on_socket_readable (int          fd,
   self->reading = FALSE;
   g_object_unref (self);
   return G_SOURCE_CONTINUE;
+}
+
+/* Probe sockets */
+
+static void
+hold_probe (EsQuicProbe *probe)
+{
+  probe->holders++;
+}
+
+static void
+release_probe (EsQuicEndpoint *self,
+               EsQuicProbe    *probe)
+{
+  g_assert (probe->holders > 0);
+  if (--probe->holders > 0)
+    return;
+  epoll_ctl (self->probe_epoll, EPOLL_CTL_DEL, es_udp_socket_get_fd (probe->socket), NULL);
+  g_hash_table_remove (self->probes, GUINT_TO_POINTER (probe->id));
+}
+
+static void
+probe_free (EsQuicProbe *probe)
+{
+  es_udp_socket_free (probe->socket);
+  g_free (probe);
+}
+
+static void
+attach_probe (EsQuicEndpoint   *self,
+              EsQuicConnection *connection,
+              EsQuicProbe      *probe)
+{
+  if (probe == NULL)
+    return;
+  hold_probe (probe);
+  g_hash_table_insert (self->connection_probes, connection, probe);
+}
+
+static void
+read_probe (EsQuicEndpoint *self,
+            EsQuicProbe    *probe)
+{
+  /* Held, so that a handler that closes it does not free the batch. */
+  hold_probe (probe);
+  for (guint batch = 0; batch < MAX_BATCHES_PER_DISPATCH && !self->shut_down; batch++)
+    {
+      EsUdpPacket *packets = NULL;
+      guint count = es_udp_socket_receive (probe->socket, &packets);
+
+      for (guint i = 0; i < count && !self->shut_down; i++)
+        handle_packet (self, probe, &packets[i]);
+      if (count < ES_UDP_BATCH_SIZE)
+        break;
+    }
+  release_probe (self, probe);
+}
+
+static gboolean
+on_probes_readable (int          fd,
+                    GIOCondition condition,
+                    gpointer     user_data)
+{
+  EsQuicEndpoint *self = user_data;
+  struct epoll_event events[MAX_PROBE_EVENTS];
+  int ready;
+
+  if (self->reading)
+    return G_SOURCE_CONTINUE;
+  ready = epoll_wait (fd, events, G_N_ELEMENTS (events), 0);
+  if (ready <= 0)
+    return G_SOURCE_CONTINUE;
+
+  g_object_ref (self);
+  self->reading = TRUE;
+  es_udp_socket_cork (self->socket);
+  for (int i = 0; i < ready && !self->shut_down; i++)
+    {
+      /* By id: an earlier packet's handler may have closed this one. */
+      EsQuicProbe *probe = g_hash_table_lookup (self->probes, GUINT_TO_POINTER (events[i].data.u32));
+
+      if (probe != NULL)
+        read_probe (self, probe);
+    }
+  flush_connections (self);
+  es_udp_socket_uncork (self->socket);
+  self->reading = FALSE;
+  g_object_unref (self);
+  return G_SOURCE_CONTINUE;
+}
+
+static gboolean
+ensure_probe_epoll (EsQuicEndpoint *self,
+                    GError        **error)
+{
+  int saved_errno;
+
+  if (self->probe_epoll >= 0)
+    return TRUE;
+  self->probe_epoll = epoll_create1 (EPOLL_CLOEXEC);
+  if (self->probe_epoll < 0)
+    {
+      saved_errno = errno;
+      g_set_error (error, G_IO_ERROR, g_io_error_from_errno (saved_errno),
+                   "cannot watch probe sockets: %s", g_strerror (saved_errno));
+      return FALSE;
+    }
+  self->probe_source = g_unix_fd_source_new (self->probe_epoll, G_IO_IN);
+  g_source_set_callback (self->probe_source, G_SOURCE_FUNC (on_probes_readable), self, NULL);
+  g_source_set_static_name (self->probe_source, "EsQuicEndpoint probe sockets");
+  g_source_attach (self->probe_source, self->context);
+  return TRUE;
+}
+
+static EsQuicProbe *
+lookup_probe (EsQuicEndpoint *self,
+              guint           id,
+              GError        **error)
+{
+  EsQuicProbe *probe = g_hash_table_lookup (self->probes, GUINT_TO_POINTER (id));
+
+  if (probe == NULL || !probe->opened)
+    {
+      g_set_error (error, G_IO_ERROR, G_IO_ERROR_CLOSED, "probe socket %u is closed", id);
+      return NULL;
+    }
+  return probe;
+}
+
+static void
+close_probes (EsQuicEndpoint *self)
+{
+  g_autoptr(GList) probes = g_hash_table_get_values (self->probes);
+
+  for (GList *l = probes; l != NULL; l = l->next)
+    {
+      EsQuicProbe *probe = l->data;
+
+      if (probe->opened)
+        {
+          probe->opened = FALSE;
+          release_probe (self, probe);
+        }
+    }
 }
 
 /* GObject */
@@ -530,6 +756,14 @@ es_quic_endpoint_finalize (GObject *object)
   if (self->flush_source != NULL)
     g_source_destroy (self->flush_source);
   g_clear_pointer (&self->flush_source, g_source_unref);
+  if (self->probe_source != NULL)
+    g_source_destroy (self->probe_source);
+  g_clear_pointer (&self->probe_source, g_source_unref);
+  /* Connections were removed at shutdown, and with them their probes. */
+  g_clear_pointer (&self->connection_probes, g_hash_table_unref);
+  g_clear_pointer (&self->probes, g_hash_table_unref);
+  if (self->probe_epoll >= 0)
+    close (self->probe_epoll);
   g_clear_pointer (&self->flush_queue, g_ptr_array_unref);
   g_clear_pointer (&self->connections, g_hash_table_unref);
   g_clear_pointer (&self->cids, g_hash_table_unref);
@@ -689,6 +923,10 @@ es_quic_endpoint_class_init (EsQuicEndpointClass *klass)
   signals[UNHANDLED_PACKET] =
     g_signal_new ("unhandled-packet", G_TYPE_FROM_CLASS (klass), G_SIGNAL_RUN_LAST,
                   0, NULL, NULL, NULL, G_TYPE_NONE, 2, G_TYPE_INET_SOCKET_ADDRESS, G_TYPE_BYTES);
+  signals[PROBE_PACKET] =
+    g_signal_new ("probe-packet", G_TYPE_FROM_CLASS (klass), G_SIGNAL_RUN_LAST,
+                  0, NULL, NULL, NULL, G_TYPE_NONE, 3, G_TYPE_UINT, G_TYPE_INET_SOCKET_ADDRESS,
+                  G_TYPE_BYTES);
 }
 
 static void
@@ -702,6 +940,9 @@ es_quic_endpoint_init (EsQuicEndpoint *self)
   self->context = g_main_context_ref_thread_default ();
   self->connections = g_hash_table_new_full (NULL, NULL, g_object_unref, NULL);
   self->cids = g_hash_table_new_full (cid_hash, cid_equal, g_free, NULL);
+  self->probes = g_hash_table_new_full (NULL, NULL, NULL, (GDestroyNotify) probe_free);
+  self->connection_probes = g_hash_table_new (NULL, NULL);
+  self->probe_epoll = -1;
   self->flush_queue = g_ptr_array_new_with_free_func (g_object_unref);
   gnutls_rnd (GNUTLS_RND_KEY, self->reset_secret, sizeof self->reset_secret);
 }
@@ -812,6 +1053,7 @@ es_quic_endpoint_set_authorize_func (EsQuicEndpoint      *self,
 
 static gboolean
 check_can_connect (EsQuicEndpoint           *self,
+                   EsUdpSocket              *socket,
                    GInetSocketAddress       *remote,
                    struct sockaddr_storage  *native,
                    socklen_t                *length,
@@ -826,7 +1068,7 @@ check_can_connect (EsQuicEndpoint           *self,
     }
   if (!es_udp_address_to_native (remote, native, length, error))
     return FALSE;
-  if (!es_udp_socket_can_reach (self->socket, native->ss_family))
+  if (!es_udp_socket_can_reach (socket != NULL ? socket : self->socket, native->ss_family))
     {
       g_autofree char *text = g_socket_connectable_to_string (G_SOCKET_CONNECTABLE (remote));
 
@@ -848,6 +1090,55 @@ es_quic_endpoint_connect_async (EsQuicEndpoint      *self,
   es_quic_endpoint_connect_as_async (self, NULL, remote, pin, cancellable, callback, user_data);
 }
 
+/* @probe_id: 0 for the endpoint's own socket. */
+static void
+connect_over (EsQuicEndpoint      *self,
+              guint                probe_id,
+              EsIdentity          *identity,
+              GInetSocketAddress  *remote,
+              EsPeerPin           *pin,
+              GCancellable        *cancellable,
+              GAsyncReadyCallback  callback,
+              gpointer             user_data)
+{
+  g_autoptr(GTask) task = NULL;
+  g_autoptr(EsQuicConnection) connection = NULL;
+  g_autoptr(GError) error = NULL;
+  EsQuicConnectionSettings settings = connection_settings (self);
+  EsQuicProbe *probe = NULL;
+  struct sockaddr_storage native;
+  ngtcp2_path path;
+
+  task = g_task_new (self, cancellable, callback, user_data);
+  g_task_set_source_tag (task, es_quic_endpoint_connect_async);
+  if (g_task_return_error_if_cancelled (task))
+    return;
+
+  if (probe_id != 0)
+    probe = lookup_probe (self, probe_id, &error);
+  if ((probe_id != 0 && probe == NULL) ||
+      !check_can_connect (self, probe != NULL ? probe->socket : NULL, remote, &native,
+                          &path.remote.addrlen, &error))
+    {
+      g_task_return_error (task, g_steal_pointer (&error));
+      return;
+    }
+  path.remote.addr = (ngtcp2_sockaddr *) &native;
+  path.local.addr = (ngtcp2_sockaddr *) es_udp_socket_get_local_native (
+    probe != NULL ? probe->socket : self->socket, &path.local.addrlen);
+  path.user_data = probe;
+
+  connection = _es_quic_connection_new_client (self, &path, pin, identity, &settings, &error);
+  if (connection == NULL)
+    {
+      g_task_return_error (task, g_steal_pointer (&error));
+      return;
+    }
+  g_hash_table_add (self->connections, g_object_ref (connection));
+  attach_probe (self, connection, probe);
+  _es_quic_connection_start (connection, task);
+}
+
 void
 es_quic_endpoint_connect_as_async (EsQuicEndpoint      *self,
                                    EsIdentity          *identity,
@@ -857,41 +1148,28 @@ es_quic_endpoint_connect_as_async (EsQuicEndpoint      *self,
                                    GAsyncReadyCallback  callback,
                                    gpointer             user_data)
 {
-  g_autoptr(GTask) task = NULL;
-  g_autoptr(EsQuicConnection) connection = NULL;
-  g_autoptr(GError) error = NULL;
-  EsQuicConnectionSettings settings = connection_settings (self);
-  struct sockaddr_storage native;
-  ngtcp2_path path;
-
   g_return_if_fail (ES_IS_QUIC_ENDPOINT (self));
   g_return_if_fail (identity == NULL || ES_IS_IDENTITY (identity));
   g_return_if_fail (G_IS_INET_SOCKET_ADDRESS (remote));
   g_return_if_fail (pin != NULL);
 
-  task = g_task_new (self, cancellable, callback, user_data);
-  g_task_set_source_tag (task, es_quic_endpoint_connect_async);
-  if (g_task_return_error_if_cancelled (task))
-    return;
+  connect_over (self, 0, identity, remote, pin, cancellable, callback, user_data);
+}
 
-  if (!check_can_connect (self, remote, &native, &path.remote.addrlen, &error))
-    {
-      g_task_return_error (task, g_steal_pointer (&error));
-      return;
-    }
-  path.remote.addr = (ngtcp2_sockaddr *) &native;
-  path.local.addr = (ngtcp2_sockaddr *) es_udp_socket_get_local_native (self->socket,
-                                                                         &path.local.addrlen);
-  path.user_data = NULL;
+void
+es_quic_endpoint_connect_from_async (EsQuicEndpoint      *self,
+                                     guint                probe,
+                                     GInetSocketAddress  *remote,
+                                     EsPeerPin           *pin,
+                                     GCancellable        *cancellable,
+                                     GAsyncReadyCallback  callback,
+                                     gpointer             user_data)
+{
+  g_return_if_fail (ES_IS_QUIC_ENDPOINT (self));
+  g_return_if_fail (G_IS_INET_SOCKET_ADDRESS (remote));
+  g_return_if_fail (pin != NULL);
 
-  connection = _es_quic_connection_new_client (self, &path, pin, identity, &settings, &error);
-  if (connection == NULL)
-    {
-      g_task_return_error (task, g_steal_pointer (&error));
-      return;
-    }
-  g_hash_table_add (self->connections, g_object_ref (connection));
-  _es_quic_connection_start (connection, task);
+  connect_over (self, probe, NULL, remote, pin, cancellable, callback, user_data);
 }
 
 EsQuicConnection *
@@ -921,10 +1199,137 @@ es_quic_endpoint_send_raw (EsQuicEndpoint      *self,
   g_return_val_if_fail (G_IS_INET_SOCKET_ADDRESS (to), FALSE);
   g_return_val_if_fail (data != NULL || length == 0, FALSE);
 
-  if (!check_can_connect (self, to, &native, &native_length, error))
+  if (!check_can_connect (self, NULL, to, &native, &native_length, error))
     return FALSE;
   return es_udp_socket_send (self->socket, (struct sockaddr *) &native, native_length,
                              data, length, error);
+}
+
+guint
+es_quic_endpoint_open_probe_socket (EsQuicEndpoint  *self,
+                                    GSocketFamily    family,
+                                    GError         **error)
+{
+  g_autoptr(GInetAddress) any = NULL;
+  g_autoptr(GSocketAddress) address = NULL;
+  g_autoptr(EsImpairment) impairment = NULL;
+  struct epoll_event event = { .events = EPOLLIN };
+  EsQuicProbe *probe;
+  EsUdpSocket *socket;
+  int saved_errno;
+
+  g_return_val_if_fail (ES_IS_QUIC_ENDPOINT (self), 0);
+  g_return_val_if_fail (family == G_SOCKET_FAMILY_IPV4 || family == G_SOCKET_FAMILY_IPV6, 0);
+
+  if (self->socket == NULL || self->shut_down)
+    {
+      g_set_error_literal (error, G_IO_ERROR, G_IO_ERROR_CLOSED,
+                           self->shut_down ? "the QUIC endpoint was shut down"
+                                           : "the QUIC endpoint is not bound to an address");
+      return 0;
+    }
+  if (!ensure_probe_epoll (self, error))
+    return 0;
+  any = g_inet_address_new_any (family);
+  address = g_inet_socket_address_new (any, 0);
+  socket = es_udp_socket_new (G_INET_SOCKET_ADDRESS (address), error);
+  if (socket == NULL)
+    return 0;
+
+  /* Every socket's packets are impaired alike (DESIGN §10.8). */
+  impairment = es_impairment_new_from_env (NULL);
+  if (impairment != NULL)
+    es_udp_socket_set_impairment (socket, g_steal_pointer (&impairment), self->timers);
+
+  probe = g_new0 (EsQuicProbe, 1);
+  probe->socket = socket;
+  do
+    probe->id = ++self->next_probe_id;
+  while (probe->id == 0 || g_hash_table_contains (self->probes, GUINT_TO_POINTER (probe->id)));
+  event.data.u32 = probe->id;
+  if (epoll_ctl (self->probe_epoll, EPOLL_CTL_ADD, es_udp_socket_get_fd (socket), &event) != 0)
+    {
+      saved_errno = errno;
+      g_set_error (error, G_IO_ERROR, g_io_error_from_errno (saved_errno),
+                   "cannot watch a probe socket: %s", g_strerror (saved_errno));
+      probe_free (probe);
+      return 0;
+    }
+  probe->opened = TRUE;
+  probe->holders = 1;
+  g_hash_table_insert (self->probes, GUINT_TO_POINTER (probe->id), probe);
+  return probe->id;
+}
+
+void
+es_quic_endpoint_close_probe_socket (EsQuicEndpoint *self,
+                                     guint           probe_id)
+{
+  EsQuicProbe *probe;
+
+  g_return_if_fail (ES_IS_QUIC_ENDPOINT (self));
+
+  probe = g_hash_table_lookup (self->probes, GUINT_TO_POINTER (probe_id));
+  if (probe == NULL || !probe->opened)
+    return;
+  probe->opened = FALSE;
+  release_probe (self, probe);
+}
+
+GInetSocketAddress *
+es_quic_endpoint_get_probe_address (EsQuicEndpoint *self,
+                                    guint           probe_id)
+{
+  EsQuicProbe *probe;
+
+  g_return_val_if_fail (ES_IS_QUIC_ENDPOINT (self), NULL);
+
+  probe = g_hash_table_lookup (self->probes, GUINT_TO_POINTER (probe_id));
+  return probe != NULL ? es_udp_socket_get_local_address (probe->socket) : NULL;
+}
+
+gboolean
+es_quic_endpoint_send_raw_from (EsQuicEndpoint      *self,
+                                guint                probe_id,
+                                GInetSocketAddress  *to,
+                                const guint8        *data,
+                                gsize                length,
+                                GError             **error)
+{
+  struct sockaddr_storage native;
+  socklen_t native_length;
+  EsQuicProbe *probe;
+
+  g_return_val_if_fail (ES_IS_QUIC_ENDPOINT (self), FALSE);
+  g_return_val_if_fail (G_IS_INET_SOCKET_ADDRESS (to), FALSE);
+  g_return_val_if_fail (data != NULL || length == 0, FALSE);
+
+  if (probe_id == 0)
+    return es_quic_endpoint_send_raw (self, to, data, length, error);
+  probe = lookup_probe (self, probe_id, error);
+  if (probe == NULL || !check_can_connect (self, probe->socket, to, &native, &native_length, error))
+    return FALSE;
+  return es_udp_socket_send (probe->socket, (struct sockaddr *) &native, native_length,
+                             data, length, error);
+}
+
+guint
+es_quic_endpoint_get_connection_probe (EsQuicEndpoint   *self,
+                                       EsQuicConnection *connection)
+{
+  EsQuicProbe *probe;
+
+  g_return_val_if_fail (ES_IS_QUIC_ENDPOINT (self), 0);
+
+  probe = g_hash_table_lookup (self->connection_probes, connection);
+  return probe != NULL ? probe->id : 0;
+}
+
+guint
+es_quic_endpoint_get_n_probe_sockets (EsQuicEndpoint *self)
+{
+  g_return_val_if_fail (ES_IS_QUIC_ENDPOINT (self), 0);
+  return g_hash_table_size (self->probes);
 }
 
 void
@@ -946,6 +1351,11 @@ es_quic_endpoint_shutdown (EsQuicEndpoint *self)
       g_source_destroy (self->read_source);
       g_clear_pointer (&self->read_source, g_source_unref);
     }
+  if (self->probe_source != NULL)
+    {
+      g_source_destroy (self->probe_source);
+      g_clear_pointer (&self->probe_source, g_source_unref);
+    }
 
   g_hash_table_iter_init (&iter, self->connections);
   while (g_hash_table_iter_next (&iter, &connection, NULL))
@@ -957,6 +1367,7 @@ es_quic_endpoint_shutdown (EsQuicEndpoint *self)
   for (guint i = 0; i < connections->len; i++)
     _es_quic_endpoint_remove_connection (self, g_ptr_array_index (connections, i));
   g_ptr_array_set_size (self->flush_queue, 0);
+  close_probes (self);
 
   g_object_unref (self);
 }

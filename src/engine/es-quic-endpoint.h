@@ -52,6 +52,8 @@ typedef struct
  *   unhandled-packet (GInetSocketAddress *from, GBytes *packet): a STUN packet
  *     (first two bits 00, magic cookie 0x2112A442 at bytes 4-7) arrived on
  *     the socket. QUIC never sees it.
+ *   probe-packet (guint probe, GInetSocketAddress *from, GBytes *packet): the
+ *     same, on the probe socket @probe.
  *
  * EsQuicConnection signals:
  *   established (): the handshake completed and the peer was checked (on a
@@ -59,6 +61,7 @@ typedef struct
  *   message-received (gint64 stream_id, JsonObject *message): on any
  *     bidirectional stream, opened by either side.
  *   datagram-received (GBytes *datagram)
+ *   delivered (): every message sent on a stream is acknowledged by the peer.
  *   closed (GError *reason): emitted once, as soon as the connection stops
  *     being usable (it is then CLOSING); the reason is never NULL. See
  *     es-quic-error.h for the codes.
@@ -139,10 +142,52 @@ gboolean            es_quic_endpoint_send_raw           (EsQuicEndpoint      *se
                                                          gsize                length,
                                                          GError             **error);
 
+/* Probe sockets (DESIGN §7, hard NAT): extra UDP sockets of the endpoint,
+ * bound to any address of @family on a port of the system's choosing, for
+ * punching through NATs that give every socket its own random port. STUN
+ * arriving on one is emitted as "probe-packet"; QUIC arriving on one is
+ * handled as on the endpoint's own socket (an incoming connection is
+ * authorised alike), and a connection made or accepted over a probe socket
+ * stays on it. Returns the socket's id (never 0), or 0 with an error. */
+guint               es_quic_endpoint_open_probe_socket  (EsQuicEndpoint      *self,
+                                                         GSocketFamily        family,
+                                                         GError             **error);
+/* The opener lets go: the socket closes at once, or when the last
+ * connection over it is gone. Closing an unknown or closed id does nothing. */
+void                es_quic_endpoint_close_probe_socket (EsQuicEndpoint      *self,
+                                                         guint                probe);
+/* (transfer none), or NULL when it is closed. */
+GInetSocketAddress *es_quic_endpoint_get_probe_address  (EsQuicEndpoint      *self,
+                                                         guint                probe);
+/* es_quic_endpoint_send_raw() from a probe socket (0: the endpoint's own);
+ * G_IO_ERROR_CLOSED when it was closed. */
+gboolean            es_quic_endpoint_send_raw_from      (EsQuicEndpoint      *self,
+                                                         guint                probe,
+                                                         GInetSocketAddress  *to,
+                                                         const guint8        *data,
+                                                         gsize                length,
+                                                         GError             **error);
+/* es_quic_endpoint_connect_async() over a probe socket, with the endpoint's
+ * identity; the connection keeps the socket open. Finish it with
+ * es_quic_endpoint_connect_finish(). */
+void                es_quic_endpoint_connect_from_async (EsQuicEndpoint      *self,
+                                                         guint                probe,
+                                                         GInetSocketAddress  *remote,
+                                                         EsPeerPin           *pin,
+                                                         GCancellable        *cancellable,
+                                                         GAsyncReadyCallback  callback,
+                                                         gpointer             user_data);
+/* The probe socket a connection runs over, 0 for the endpoint's own. */
+guint               es_quic_endpoint_get_connection_probe (EsQuicEndpoint    *self,
+                                                           EsQuicConnection  *connection);
+/* Probe sockets still open, including those kept by connections. */
+guint               es_quic_endpoint_get_n_probe_sockets (EsQuicEndpoint     *self);
+
 /* Closes every connection with ES_QUIC_APP_GOING_AWAY (each emits "closed"
  * and becomes CLOSED at once: nothing is read any more, so there is no
- * closing period) and stops reading and accepting. Raw packets can still be
- * sent. Dispose does this too. */
+ * closing period), closes the probe sockets and stops reading and
+ * accepting. Raw packets can still be sent from the endpoint's own socket.
+ * Dispose does this too. */
 void                es_quic_endpoint_shutdown           (EsQuicEndpoint      *self);
 /* Connections the endpoint holds, including those still closing. */
 guint               es_quic_endpoint_get_n_connections  (EsQuicEndpoint      *self);

@@ -28,6 +28,8 @@ es_quic_app_error_to_string (guint64 code)
       return "refused";
     case ES_QUIC_APP_RATE_LIMITED:
       return "rate limited";
+    case ES_QUIC_APP_CALL_ENDED:
+      return "call ended";
     default:
       return "unknown";
     }

@@ -34,6 +34,7 @@ typedef enum {
   ES_QUIC_APP_REPLACED = 3,            /* a newer connection took this one's place */
   ES_QUIC_APP_REFUSED = 4,             /* authenticated, but not welcome */
   ES_QUIC_APP_RATE_LIMITED = 5,
+  ES_QUIC_APP_CALL_ENDED = 6,          /* a direct path closed because its call ended */
 } EsQuicAppError;
 
 GQuark      es_quic_error_quark                (void);

@@ -41,6 +41,7 @@ struct _EsSignalChannel
   char *relay_fingerprint;
   char *observed;
   JsonArray *known_relays;
+  char *region;
   char *expected_fingerprint;   /* the pin of the attempt under way, NULL on first use */
   gboolean trusting_on_first_use;
 
@@ -102,6 +103,7 @@ es_signal_channel_finalize (GObject *object)
   g_free (self->expected_fingerprint);
   g_free (self->observed);
   g_clear_pointer (&self->known_relays, json_array_unref);
+  g_free (self->region);
 
   G_OBJECT_CLASS (es_signal_channel_parent_class)->finalize (object);
 }
@@ -240,6 +242,8 @@ handle_registered (EsSignalChannel *self,
   self->observed = g_strdup (observed);
   g_clear_pointer (&self->known_relays, json_array_unref);
   self->known_relays = relays != NULL ? json_array_ref (relays) : json_array_new ();
+  g_free (self->region);
+  self->region = g_strdup (es_json_get_string (message, "region"));
   self->backoff_ms = self->backoff_initial_ms;
   set_state (self, ES_SIGNAL_CHANNEL_REGISTERED, NULL);
 }
@@ -463,6 +467,12 @@ JsonArray *
 es_signal_channel_get_known_relays (EsSignalChannel *self)
 {
   return self->known_relays;
+}
+
+const char *
+es_signal_channel_get_region (EsSignalChannel *self)
+{
+  return self->region;
 }
 
 EsQuicConnection *

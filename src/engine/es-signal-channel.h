@@ -43,6 +43,8 @@ const EsRelaySpec   *es_signal_channel_get_relay           (EsSignalChannel   *s
 const char          *es_signal_channel_get_relay_fingerprint (EsSignalChannel *self);
 const char          *es_signal_channel_get_observed        (EsSignalChannel   *self);
 JsonArray           *es_signal_channel_get_known_relays    (EsSignalChannel   *self);
+/* Where the relay says it runs (its --region), or NULL. */
+const char          *es_signal_channel_get_region          (EsSignalChannel   *self);
 EsQuicConnection    *es_signal_channel_get_connection      (EsSignalChannel   *self);
 gboolean             es_signal_channel_send                (EsSignalChannel   *self,
                                                             JsonObject        *message,

@@ -22,6 +22,10 @@
  * longest USERNAME, or a 420 listing every unknown attribute libnice names. */
 #define MESSAGE_BUFFER_SIZE 1024
 #define COOKIE_OFFSET       4
+/* RFC 5780 §7.2 and §7.4 (libnice names neither). */
+#define CHANGE_ADDRESS_FLAG        0x04
+#define CHANGE_PORT_FLAG           0x02
+#define ATTRIBUTE_OTHER_ADDRESS    0x802C
 
 /* The comprehension-required attributes (below 0x8000) each side
  * understands. Anything else there is unknown: a request gets a 420, a
@@ -117,9 +121,12 @@ describe_validation (StunValidationStatus status)
     }
 }
 
-EsStunRequest *
-es_stun_request_new (const char *username,
-                     const char *password)
+/* change_flags: the value of a CHANGE-REQUEST attribute (RFC 5780 §7.2), 0
+ * for none. */
+static EsStunRequest *
+build_request (const char *username,
+               const char *password,
+               guint32     change_flags)
 {
   g_autoptr(EsStunRequest) self = NULL;
   StunAgentUsageFlags credentials;
@@ -143,7 +150,10 @@ es_stun_request_new (const char *username,
                                 STUN_BINDING) ||
       (username != NULL &&
        stun_message_append_bytes (&message, STUN_ATTRIBUTE_USERNAME, username,
-                                  strlen (username)) != STUN_MESSAGE_RETURN_SUCCESS))
+                                  strlen (username)) != STUN_MESSAGE_RETURN_SUCCESS) ||
+      (change_flags != 0 &&
+       stun_message_append32 (&message, STUN_ATTRIBUTE_CHANGE_REQUEST,
+                              change_flags) != STUN_MESSAGE_RETURN_SUCCESS))
     g_error ("building a STUN Binding request failed");
   self->length = stun_agent_finish_message (&self->agent, &message,
                                             (const uint8_t *) self->password,
@@ -152,6 +162,22 @@ es_stun_request_new (const char *username,
     g_error ("building a STUN Binding request failed");
 
   return g_steal_pointer (&self);
+}
+
+EsStunRequest *
+es_stun_request_new (const char *username,
+                     const char *password)
+{
+  return build_request (username, password, 0);
+}
+
+EsStunRequest *
+es_stun_request_new_change (gboolean change_address,
+                            gboolean change_port)
+{
+  g_return_val_if_fail (change_address || change_port, NULL);
+  return build_request (NULL, NULL, (change_address ? CHANGE_ADDRESS_FLAG : 0) |
+                                    (change_port ? CHANGE_PORT_FLAG : 0));
 }
 
 void
@@ -375,4 +401,25 @@ es_stun_answer_binding_request (const guint8        *data,
     }
   *response = build_success (agent, &request, source);
   return TRUE;
+}
+
+GInetSocketAddress *
+es_stun_response_get_other_address (const guint8 *data,
+                                    gsize         length)
+{
+  struct sockaddr_storage storage;
+  socklen_t storage_length = sizeof storage;
+  g_autoptr(GSocketAddress) address = NULL;
+  StunMessage message;
+
+  g_return_val_if_fail (data != NULL || length == 0, NULL);
+
+  if (!read_message (data, length, &message, NULL) ||
+      stun_message_find_addr (&message, ATTRIBUTE_OTHER_ADDRESS, &storage,
+                              &storage_length) != STUN_MESSAGE_RETURN_SUCCESS)
+    return NULL;
+  address = g_socket_address_new_from_native (&storage, storage_length);
+  if (address == NULL || !G_IS_INET_SOCKET_ADDRESS (address))
+    return NULL;
+  return G_INET_SOCKET_ADDRESS (g_steal_pointer (&address));
 }

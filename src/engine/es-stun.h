@@ -23,6 +23,11 @@ typedef struct _EsStunRequest EsStunRequest;
  * response must then carry too, with FINGERPRINT. */
 EsStunRequest      *es_stun_request_new                (const char         *username,
                                                         const char         *password);
+/* RFC 5780 §4.4 filtering tests: a Binding request (no credentials) with
+ * CHANGE-REQUEST, asking the server to answer from its other address
+ * and/or its other port. */
+EsStunRequest      *es_stun_request_new_change         (gboolean            change_address,
+                                                        gboolean            change_port);
 void                es_stun_request_free               (EsStunRequest      *self);
 GBytes             *es_stun_request_get_message        (EsStunRequest      *self);
 const guint8       *es_stun_request_get_transaction_id (EsStunRequest      *self);
@@ -37,6 +42,12 @@ GInetSocketAddress *es_stun_request_parse_response     (EsStunRequest      *self
                                                         const guint8       *data,
                                                         gsize               length,
                                                         GError            **error);
+
+/* RFC 5780: the OTHER-ADDRESS of a Binding response (the server's second
+ * address and port, for behaviour discovery), or NULL when it has none.
+ * For a response es_stun_request_parse_response() accepted. */
+GInetSocketAddress *es_stun_response_get_other_address (const guint8       *data,
+                                                        gsize               length);
 
 /* The server side: answers a Binding request that came from source. With a
  * username and password, the request must carry exactly that USERNAME and a

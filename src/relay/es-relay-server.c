@@ -29,6 +29,7 @@ struct _EsRelayServer
   EsRelaySwitchboard *switchboard;
   GHashTable *clients;        /* EsQuicConnection → EsRelayClient */
   JsonArray *known_relays;
+  char *region;
   gboolean shutting_down;
 };
 
@@ -74,6 +75,7 @@ es_relay_server_finalize (GObject *object)
   g_clear_object (&self->metrics);
   g_clear_object (&self->identity);
   json_array_unref (self->known_relays);
+  g_free (self->region);
 
   G_OBJECT_CLASS (es_relay_server_parent_class)->finalize (object);
 }
@@ -140,6 +142,14 @@ es_relay_server_add_known_relay (EsRelayServer *self,
   json_array_add_object_element (self->known_relays, entry);
 }
 
+void
+es_relay_server_set_region (EsRelayServer *self,
+                            const char    *region)
+{
+  g_free (self->region);
+  self->region = g_strdup (region);
+}
+
 /* ---- Clients ------------------------------------------------------------- */
 
 static void
@@ -152,6 +162,8 @@ send_registered (EsRelayServer *self,
   json_object_set_string_member (message, "fingerprint", es_relay_client_get_fingerprint (client));
   json_object_set_string_member (message, "observed", observed);
   json_object_set_array_member (message, "relays", json_array_ref (self->known_relays));
+  if (self->region != NULL)
+    json_object_set_string_member (message, "region", self->region);
   json_object_set_int_member (message, "keepalive_ms", self->settings.keepalive_ms);
   es_relay_client_send (client, message);
 }

@@ -31,6 +31,9 @@ GInetSocketAddress *es_relay_server_get_local_address  (EsRelayServer         *s
 void                es_relay_server_add_known_relay    (EsRelayServer         *self,
                                                         const char            *relay,
                                                         const char            *region);
+/* Where this relay runs (--region), told to clients in "registered"; NULL: not said. */
+void                es_relay_server_set_region         (EsRelayServer         *self,
+                                                        const char            *region);
 EsRelaySwitchboard *es_relay_server_get_switchboard    (EsRelayServer         *self);
 EsRelayRegistry    *es_relay_server_get_registry       (EsRelayServer         *self);
 char               *es_relay_server_render_metrics     (EsRelayServer         *self);

@@ -44,6 +44,8 @@ options_clear (Options *options)
 
 G_DEFINE_AUTO_CLEANUP_CLEAR_FUNC (Options, options_clear)
 
+static int fail (const char *format, ...) G_GNUC_PRINTF (1, 2);
+
 static int
 fail (const char *format,
       ...)
@@ -206,6 +208,7 @@ run (const Options *options)
   server = es_relay_server_new (identity, &settings);
   if (!add_known_relays (server, options->known_relays, &error))
     return fail ("%s", error->message);
+  es_relay_server_set_region (server, options->region);
   if (!es_relay_server_start (server, listen, &error))
     return fail ("cannot listen on %s: %s", options->listen, error->message);
 

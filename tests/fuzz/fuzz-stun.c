@@ -62,10 +62,14 @@ LLVMFuzzerTestOneInput (const uint8_t *data,
   g_autoptr(EsStunRequest) checked = es_stun_request_new (USERNAME, PASSWORD);
   g_autoptr(GInetAddress) ip = g_inet_address_new_from_string ("2001:db8::1");
   g_autoptr(GSocketAddress) source = g_inet_socket_address_new (ip, 4433);
+  g_autoptr(GInetSocketAddress) other = NULL;
 
   parse_as_response (plain, data, size);
   parse_as_response (checked, data, size);
   answer_request (data, size, G_INET_SOCKET_ADDRESS (source), NULL, NULL);
   answer_request (data, size, G_INET_SOCKET_ADDRESS (source), USERNAME, PASSWORD);
+  /* RFC 5780's OTHER-ADDRESS, which netcheck reads from answers. */
+  g_clear_object (&other);
+  other = es_stun_response_get_other_address (data, size);
   return 0;
 }

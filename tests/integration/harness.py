@@ -89,6 +89,14 @@ class Process:
                 event.get(key) == value for key, value in fields.items())
         return self.wait_event(matches, timeout, what=f"{event_name} {fields or ''}")
 
+    def all_events(self):
+        """Every event seen so far, including those no wait has consumed."""
+        while True:
+            try:
+                self.history.append(self.events.get_nowait())
+            except queue.Empty:
+                return list(self.history)
+
     def send_line(self, line):
         self.process.stdin.write(line + "\n")
         self.process.stdin.flush()
@@ -114,6 +122,9 @@ class Process:
                 self.process.wait(timeout=5)
         for reader in self._readers:
             reader.join(timeout=5)
+        for stream in (self.process.stdin, self.process.stdout, self.process.stderr):
+            if stream is not None:
+                stream.close()
 
 
 class Lab:
@@ -170,8 +181,8 @@ class Lab:
         return home, run.stdout.strip()
 
     def client(self, name, home, relay_spec, command, *args, env_extra=None, stdin=False,
-               wrapper=()):
-        argv = [CLI, "--relay", relay_spec, command, *args]
+               wrapper=(), global_args=()):
+        argv = [CLI, "--relay", relay_spec, *global_args, command, *args]
         return self.start(name, argv, self.env(home, **(env_extra or {})), stdin=stdin,
                           wrapper=wrapper)
 

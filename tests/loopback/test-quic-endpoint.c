@@ -870,9 +870,11 @@ test_idle_timeout (void)
 static void
 test_keepalive_prevents_idle_timeout (void)
 {
-  Peer *server = peer_new_bound (TRUE, "127.0.0.1", "idle-timeout", 300, "keepalive-interval", 0,
+  /* Four keep-alives to an idle timeout, for three idle timeouts: a busy
+   * machine that stalls the loop for a few hundred ms does not close it. */
+  Peer *server = peer_new_bound (TRUE, "127.0.0.1", "idle-timeout", 400, "keepalive-interval", 0,
                                  NULL);
-  Peer *client = peer_new_bound (TRUE, "127.0.0.1", "idle-timeout", 300, "keepalive-interval", 100,
+  Peer *client = peer_new_bound (TRUE, "127.0.0.1", "idle-timeout", 400, "keepalive-interval", 100,
                                  NULL);
   EsQuicConnection *server_side = NULL;
   EsQuicConnection *client_side = connect_pair (client, server, &server_side);

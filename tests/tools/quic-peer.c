@@ -61,32 +61,14 @@ static const GOptionEntry entries[] = {
 };
 
 static void
-print_event (JsonObject *event)
-{
-  g_autofree char *line = es_json_to_string (event);
-
-  printf ("%s\n", line);
-  fflush (stdout);
-}
-
-static JsonObject *
-new_event (const char *name)
-{
-  JsonObject *event = json_object_new ();
-
-  json_object_set_string_member (event, "event", name);
-  return event;
-}
-
-static void
 print_error (const char *code,
              const char *message)
 {
-  g_autoptr(JsonObject) event = new_event ("error");
+  g_autoptr(JsonObject) event = es_json_new_event ("error");
 
   json_object_set_string_member (event, "code", code);
   json_object_set_string_member (event, "message", message);
-  print_event (event);
+  es_json_print_line (event);
 }
 
 static EsIdentity *
@@ -117,7 +99,7 @@ run_pem (const char *directory)
   g_autofree char *certificate_path = g_build_filename (directory, "cert.pem", NULL);
   g_autofree char *key_path = g_build_filename (directory, "key.pem", NULL);
   g_autofree char *spki = NULL;
-  g_autoptr(JsonObject) event = new_event ("pem");
+  g_autoptr(JsonObject) event = es_json_new_event ("pem");
 
   if (identity == NULL ||
       !es_identity_export_tls_pem (identity, &certificate, &key, &error) ||
@@ -133,7 +115,7 @@ run_pem (const char *directory)
   json_object_set_string_member (event, "spki_sha256", spki);
   json_object_set_string_member (event, "certificate", certificate_path);
   json_object_set_string_member (event, "key", key_path);
-  print_event (event);
+  es_json_print_line (event);
   return 0;
 }
 
@@ -165,14 +147,14 @@ on_incoming (EsQuicEndpoint   *endpoint,
              EsQuicConnection *connection,
              Peer             *peer)
 {
-  g_autoptr(JsonObject) event = new_event ("incoming");
+  g_autoptr(JsonObject) event = es_json_new_event ("incoming");
   g_autofree char *remote = es_address_to_string (es_quic_connection_get_remote_address (connection));
 
   json_object_set_string_member (event, "fingerprint",
                                  es_quic_connection_get_peer_fingerprint (connection));
   json_object_set_string_member (event, "alpn", es_quic_connection_get_alpn (connection));
   json_object_set_string_member (event, "remote", remote);
-  print_event (event);
+  es_json_print_line (event);
   es_quic_connection_close (connection, ES_QUIC_APP_NO_ERROR, "interop test done");
   if (option_once)
     g_main_loop_quit (peer->loop);
@@ -197,7 +179,7 @@ run_server (void)
 {
   g_autoptr(GError) error = NULL;
   g_autoptr(EsIdentity) identity = load_identity (&error);
-  g_autoptr(JsonObject) event = new_event ("ready");
+  g_autoptr(JsonObject) event = es_json_new_event ("ready");
   Peer peer = { g_main_loop_new (NULL, FALSE), NULL, option_allow, 0, 0 };
 
   if (identity != NULL)
@@ -216,7 +198,7 @@ run_server (void)
                               g_inet_socket_address_get_port (
                                 es_quic_endpoint_get_local_address (peer.endpoint)));
   json_object_set_string_member (event, "fingerprint", es_identity_get_fingerprint (identity));
-  print_event (event);
+  es_json_print_line (event);
 
   peer.timeout_id = g_timeout_add_seconds (option_timeout, on_timeout, &peer);
   g_main_loop_run (peer.loop);
@@ -250,7 +232,7 @@ on_connected (GObject      *source,
   g_autoptr(GError) error = NULL;
   g_autoptr(EsQuicConnection) connection = es_quic_endpoint_connect_finish (ES_QUIC_ENDPOINT (source),
                                                                            result, &error);
-  g_autoptr(JsonObject) event = new_event ("connected");
+  g_autoptr(JsonObject) event = es_json_new_event ("connected");
 
   if (connection == NULL)
     {
@@ -264,7 +246,7 @@ on_connected (GObject      *source,
       json_object_set_string_member (event, "alpn", es_quic_connection_get_alpn (connection));
       if (fingerprint != NULL)
         json_object_set_string_member (event, "peer_fingerprint", fingerprint);
-      print_event (event);
+      es_json_print_line (event);
       es_quic_connection_close (connection, ES_QUIC_APP_NO_ERROR, "interop test done");
     }
   g_main_loop_quit (peer->loop);

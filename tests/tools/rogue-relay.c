@@ -7,6 +7,7 @@
  *                         claims to come from FP (signed with the relay's key)
  *   --replay-media        forward every media datagram twice
  *   --tap FILE            write every media datagram it carries, in hex
+ *   --log FILE            write every message it forwards between the parties
  *
  * Prints the relay-ready line of earshot-relay, then {"event":"tampered",...}
  * each time it does one of the above.
@@ -32,19 +33,16 @@ typedef struct
   gboolean replay_media;
   char *forge_from;
   FILE *tap;
+  FILE *log;
 } Rogue;
 
 static void
 report (const char *what)
 {
-  g_autoptr(JsonObject) event = json_object_new ();
-  g_autofree char *line = NULL;
+  g_autoptr(JsonObject) event = es_json_new_event ("tampered");
 
-  json_object_set_string_member (event, "event", "tampered");
   json_object_set_string_member (event, "what", what);
-  line = es_json_to_string (event);
-  printf ("%s\n", line);
-  fflush (stdout);
+  es_json_print_line (event);
 }
 
 /* Swaps the ephemeral key for a key of the relay's choosing: the classic
@@ -62,6 +60,13 @@ on_forwarding (EsRelaySwitchboard *switchboard,
   g_autofree char *ephemeral = NULL;
   g_autofree char *altered = NULL;
 
+  if (rogue->log != NULL)
+    {
+      g_autofree char *line = es_json_to_string (message);
+
+      fprintf (rogue->log, "%s\n", line);
+      fflush (rogue->log);
+    }
   if (!rogue->alter_answer || g_strcmp0 (es_json_get_string (message, "type"), "call-answer") != 0)
     return;
   parsed = es_json_from_string (body, -1, NULL);
@@ -148,6 +153,7 @@ main (int    argc,
   g_autofree char *listen = g_strdup ("127.0.0.1:0");
   g_autofree char *identity_path = NULL;
   g_autofree char *tap_path = NULL;
+  g_autofree char *log_path = NULL;
   Rogue rogue = { 0 };
   const GOptionEntry entries[] = {
     { "listen", 0, 0, G_OPTION_ARG_STRING, &listen, NULL, NULL },
@@ -156,6 +162,7 @@ main (int    argc,
     { "replay-media", 0, 0, G_OPTION_ARG_NONE, &rogue.replay_media, NULL, NULL },
     { "forge-offer-from", 0, 0, G_OPTION_ARG_STRING, &rogue.forge_from, NULL, NULL },
     { "tap", 0, 0, G_OPTION_ARG_FILENAME, &tap_path, NULL, NULL },
+    { "log", 0, 0, G_OPTION_ARG_FILENAME, &log_path, NULL, NULL },
     { NULL }
   };
   g_autoptr(GOptionContext) context = g_option_context_new ("");
@@ -185,6 +192,8 @@ main (int    argc,
     }
   if (tap_path != NULL)
     rogue.tap = fopen (tap_path, "w");
+  if (log_path != NULL)
+    rogue.log = fopen (log_path, "w");
 
   rogue.server = es_relay_server_new (rogue.identity, &settings);
   g_signal_connect (es_relay_server_get_switchboard (rogue.server), "forwarding",
@@ -211,5 +220,7 @@ main (int    argc,
   g_free (rogue.forge_from);
   if (rogue.tap != NULL)
     fclose (rogue.tap);
+  if (rogue.log != NULL)
+    fclose (rogue.log);
   return 0;
 }

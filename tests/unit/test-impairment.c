@@ -96,12 +96,14 @@ test_grammar (void)
                                         &error);
   g_assert_no_error (error);
   text = es_impairment_to_string (full);
-  g_assert_cmpstr (text, ==, "loss=5,burst=3,delay=40,jitter=10,reorder=1,dup=0.5,seed=7");
+  g_assert_cmpstr (text, ==,
+                   "loss=5,burst=3,delay=40,jitter=10,reorder=1,dup=0.5,from=0,until=0,seed=7");
 
   spaced = es_impairment_new_from_string (" delay = 25 , seed=3", &error);
   g_assert_no_error (error);
   spaced_text = es_impairment_to_string (spaced);
-  g_assert_cmpstr (spaced_text, ==, "loss=0,burst=1,delay=25,jitter=0,reorder=0,dup=0,seed=3");
+  g_assert_cmpstr (spaced_text, ==,
+                   "loss=0,burst=1,delay=25,jitter=0,reorder=0,dup=0,from=0,until=0,seed=3");
 }
 
 static void
@@ -120,6 +122,23 @@ test_errors_name_the_key (void)
   assert_parse_error ("loss", "“loss” is not KEY=VALUE");
   assert_parse_error ("loss=5,", "is not KEY=VALUE");
   assert_parse_error ("loss=90,burst=2", "burst=2 is too short for loss=90");
+  assert_parse_error ("loss=5,from=10,until=5", "until=5 must come after from=10");
+}
+
+/* from= and until= confine the impairment to a time window. */
+static void
+test_time_window (void)
+{
+  g_autoptr(EsImpairment) later = es_impairment_new_from_string ("loss=100,from=3600,seed=1", NULL);
+  g_autoptr(EsImpairment) now = es_impairment_new_from_string ("loss=100,until=3600,seed=1", NULL);
+  gint64 delays[ES_IMPAIRMENT_MAX_COPIES];
+
+  for (guint i = 0; i < 100; i++)
+    {
+      g_assert_cmpuint (es_impairment_next (later, delays), ==, 1);
+      g_assert_cmpint (delays[0], ==, 0);
+      g_assert_cmpuint (es_impairment_next (now, delays), ==, 0);
+    }
 }
 
 static void
@@ -275,6 +294,7 @@ main (int    argc,
   g_test_add_func ("/impairment/grammar", test_grammar);
   g_test_add_func ("/impairment/errors-name-the-key", test_errors_name_the_key);
   g_test_add_func ("/impairment/environment", test_environment);
+  g_test_add_func ("/impairment/time-window", test_time_window);
   g_test_add_func ("/impairment/deterministic-for-a-seed", test_deterministic_for_a_seed);
   g_test_add_func ("/impairment/random-loss", test_random_loss);
   g_test_add_func ("/impairment/burst-loss", test_burst_loss);

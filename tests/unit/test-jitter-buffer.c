@@ -105,10 +105,14 @@ playout_clear (Playout *playout)
 
 /* Inserts every packet when it arrives and pulls a block every 20 ms, from
  * START_US for @n_blocks blocks: no more than the stream lasts, since after
- * its end there is only concealment. */
+ * its end there is only concealment. For @stall_blocks blocks from block
+ * @stall_from the device pulls nothing, and packets wait (as in the
+ * session's ring) until it pulls again. */
 static Playout
-play (GArray *stream,
-      guint   n_blocks)
+play_with_stall (GArray *stream,
+                 guint   n_blocks,
+                 guint   stall_from,
+                 guint   stall_blocks)
 {
   g_autoptr(EsOpusDecoder) decoder = es_opus_decoder_new ();
   g_autoptr(EsJitterBuffer) buffer = es_jitter_buffer_new (decoder);
@@ -131,6 +135,8 @@ play (GArray *stream,
       gint16 pcm[BLOCK];
       EsJitterBufferPlayout what;
 
+      if (block >= stall_from && block < stall_from + stall_blocks)
+        continue;
       for (; next < order->len && ((Sent *) order->pdata[next])->arrival_us <= now; next++)
         {
           Sent *sent = order->pdata[next];
@@ -147,6 +153,13 @@ play (GArray *stream,
     }
   playout.n_arrived = next;
   return playout;
+}
+
+static Playout
+play (GArray *stream,
+      guint   n_blocks)
+{
+  return play_with_stall (stream, n_blocks, n_blocks, 0);
 }
 
 /* What a decoder makes of every packet, none lost: the reference. */
@@ -230,6 +243,25 @@ test_timestamps_wrap (void)
   g_autoptr(GArray) stream = make_stream (bursts, 4 * ES_AUDIO_RATE, &options);
   Playout playout = play (stream, 200);
 
+  g_assert_cmpuint (playout.stats.received, ==, playout.n_arrived);
+  g_assert_cmpuint (playout.stats.lost + playout.stats.late, ==, 0);
+  g_assert_cmpfloat (playout.stats.concealed_ms, ==, 0);
+  playout_clear (&playout);
+}
+
+static void
+test_sequence_gaps_are_not_loss (void)
+{
+  g_autofree gint16 *bursts = audio_test_make_bursts (4 * ES_AUDIO_RATE, 300, 200);
+  StreamOptions options = { 0 };
+  g_autoptr(GArray) stream = make_stream (bursts, 4 * ES_AUDIO_RATE, &options);
+  Playout playout;
+
+  /* Other frame kinds (a quality report each second) take numbers from the
+   * same sequence: the audio's sequence skips while its timeline does not. */
+  for (guint i = 0; i < stream->len; i++)
+    g_array_index (stream, Sent, i).sequence += i / 50;
+  playout = play (stream, 200);
   g_assert_cmpuint (playout.stats.received, ==, playout.n_arrived);
   g_assert_cmpuint (playout.stats.lost + playout.stats.late, ==, 0);
   g_assert_cmpfloat (playout.stats.concealed_ms, ==, 0);
@@ -430,6 +462,32 @@ test_drift_slow_sender (void)
   check_drift (-0.005);
 }
 
+/* The sound device stops pulling for 2 s (its stream moved to another
+ * speaker) while speech keeps coming: playout starts again near the target
+ * delay at once, rather than seconds late. */
+static void
+test_stalled_device_resyncs (void)
+{
+  g_autofree gint16 *bursts = audio_test_make_bursts (8 * ES_AUDIO_RATE, 300, 200);
+  StreamOptions options = { 0 };
+  g_autoptr(GArray) stream = make_stream (bursts, 8 * ES_AUDIO_RATE, &options);
+  guint stall_from = 100, stall_blocks = 100, resumed = stall_from + stall_blocks;
+  Playout playout = play_with_stall (stream, resumed + 25, stall_from, stall_blocks);
+  guint loud_after = 0;
+
+  g_test_message ("0.5 s after the stall: delay %.1f ms, target %.1f ms, dropped %.0f ms",
+                  playout.stats.current_delay_ms, playout.stats.target_delay_ms,
+                  playout.stats.dropped_ms);
+  g_assert_cmpfloat (playout.stats.current_delay_ms, <=,
+                     playout.stats.target_delay_ms + 100.0);
+  g_assert_cmpfloat (playout.stats.dropped_ms, >=, 1500.0);
+  /* What plays after it is speech, not silence or concealment. */
+  loud_after = count_loud_blocks ((gint16 *) playout.pcm->data + (gsize) (stall_from + 5) * BLOCK,
+                                  (gsize) 20 * BLOCK);
+  g_assert_cmpuint (loud_after, >=, 6);
+  playout_clear (&playout);
+}
+
 static void
 test_duplicates_dropped (void)
 {
@@ -510,12 +568,14 @@ main (int argc, char **argv)
   g_test_init (&argc, &argv, NULL);
   g_test_add_func ("/jitter-buffer/in-order", test_in_order);
   g_test_add_func ("/jitter-buffer/timestamps-wrap", test_timestamps_wrap);
+  g_test_add_func ("/jitter-buffer/sequence-gaps-are-not-loss", test_sequence_gaps_are_not_loss);
   g_test_add_func ("/jitter-buffer/reordering-recovered", test_reordering_recovered);
   g_test_add_func ("/jitter-buffer/loss-concealed-and-counted", test_loss_concealed_and_counted);
   g_test_add_func ("/jitter-buffer/fec-recovery", test_fec_recovery);
   g_test_add_func ("/jitter-buffer/jitter-spike", test_jitter_spike);
   g_test_add_func ("/jitter-buffer/drift/fast-sender", test_drift_fast_sender);
   g_test_add_func ("/jitter-buffer/drift/slow-sender", test_drift_slow_sender);
+  g_test_add_func ("/jitter-buffer/stalled-device-resyncs", test_stalled_device_resyncs);
   g_test_add_func ("/jitter-buffer/duplicates-dropped", test_duplicates_dropped);
   g_test_add_func ("/jitter-buffer/tier-change", test_tier_change);
   g_test_add_func ("/jitter-buffer/invalid-and-overflow", test_invalid_and_overflow);

@@ -197,11 +197,16 @@ static void
 test_round_trip (Fixture       *fixture,
                  gconstpointer  data)
 {
-  static const EsMediaFrameKind kinds[] = {
-    ES_MEDIA_FRAME_AUDIO, ES_MEDIA_FRAME_QUALITY_REPORT, ES_MEDIA_FRAME_COMFORT_NOISE,
+  static const struct {
+    EsMediaFrameKind kind;
+    EsMediaFrameFlags flags;
+  } frames[] = {
+    { ES_MEDIA_FRAME_AUDIO, ES_MEDIA_FRAME_FLAG_NONE },
+    { ES_MEDIA_FRAME_QUALITY_REPORT, ES_MEDIA_FRAME_FLAG_NONE },
+    { ES_MEDIA_FRAME_AUDIO, ES_MEDIA_FRAME_FLAG_REDUNDANCY | ES_MEDIA_FRAME_FLAG_AFTER_SILENCE },
   };
 
-  for (guint i = 0; i < G_N_ELEMENTS (kinds); i++)
+  for (guint i = 0; i < G_N_ELEMENTS (frames); i++)
     {
       g_autofree guint8 *payload = g_malloc (i * 100);
       g_autoptr(GBytes) frame = NULL;
@@ -211,8 +216,8 @@ test_round_trip (Fixture       *fixture,
 
       for (guint j = 0; j < i * 100; j++)
         payload[j] = (guint8) (j * 7 + i);
-      frame = es_media_cipher_seal (fixture->sealer, kinds[i], 1000 + i, (guint8) i,
-                                    i % 2 ? ES_MEDIA_FRAME_FLAG_REDUNDANCY : 0, payload, i * 100);
+      frame = es_media_cipher_seal (fixture->sealer, frames[i].kind, 1000 + i, (guint8) i,
+                                    frames[i].flags, payload, i * 100);
       g_assert_cmpuint (g_bytes_get_size (frame), ==, ES_MEDIA_FRAME_MIN_SIZE + i * 100);
 
       opened = es_media_cipher_open (fixture->opener, g_bytes_get_data (frame, NULL),
@@ -220,11 +225,11 @@ test_round_trip (Fixture       *fixture,
       g_assert_no_error (error);
       g_assert_cmpmem (g_bytes_get_data (opened, NULL), g_bytes_get_size (opened),
                        payload, i * 100);
-      g_assert_cmpint (header.kind, ==, kinds[i]);
+      g_assert_cmpint (header.kind, ==, frames[i].kind);
       g_assert_cmpuint (header.sequence, ==, i);
       g_assert_cmpuint (header.timestamp, ==, 1000 + i);
       g_assert_cmpuint (header.tier, ==, i);
-      g_assert_cmpint (header.flags, ==, i % 2 ? ES_MEDIA_FRAME_FLAG_REDUNDANCY : 0);
+      g_assert_cmpint (header.flags, ==, frames[i].flags);
     }
   g_assert_cmpuint (es_media_cipher_get_next_sequence (fixture->sealer), ==, 3);
   assert_stats (fixture->sealer, 3, 0, 0, 0, 0);

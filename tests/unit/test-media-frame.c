@@ -25,8 +25,8 @@ test_round_trip (void)
   const EsMediaFrameHeader headers[] = {
     { ES_MEDIA_FRAME_AUDIO, 0, 0, 0, 0, ES_MEDIA_FRAME_FLAG_NONE },
     { ES_MEDIA_FRAME_QUALITY_REPORT, 7, 65536, 48000, 3, ES_MEDIA_FRAME_FLAG_NONE },
-    { ES_MEDIA_FRAME_COMFORT_NOISE, 255, G_MAXUINT64 - 1, G_MAXUINT32, 255,
-      ES_MEDIA_FRAME_FLAG_REDUNDANCY },
+    { ES_MEDIA_FRAME_AUDIO, 255, G_MAXUINT64 - 1, G_MAXUINT32, 255,
+      ES_MEDIA_FRAME_FLAG_REDUNDANCY | ES_MEDIA_FRAME_FLAG_AFTER_SILENCE },
     { ES_MEDIA_FRAME_AUDIO, 0x5a, G_GUINT64_CONSTANT (0x0102030405060708), 0x0a0b0c0d, 1,
       ES_MEDIA_FRAME_FLAG_REDUNDANCY },
   };
@@ -116,7 +116,7 @@ test_malformed (void)
     }
 
   /* Every unknown kind. */
-  for (guint kind = ES_MEDIA_FRAME_COMFORT_NOISE + 1; kind < 16; kind++)
+  for (guint kind = ES_MEDIA_FRAME_QUALITY_REPORT + 1; kind < 16; kind++)
     {
       memcpy (frame, valid, sizeof frame);
       frame[0] = (guint8) (ES_MEDIA_FRAME_VERSION << 4 | kind);
@@ -124,7 +124,7 @@ test_malformed (void)
     }
 
   /* Every reserved flag. */
-  for (guint bit = 1; bit < 8; bit++)
+  for (guint bit = 2; bit < 8; bit++)
     {
       memcpy (frame, valid, sizeof frame);
       frame[15] |= (guint8) (1 << bit);

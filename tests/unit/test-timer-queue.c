@@ -152,6 +152,53 @@ test_past_deadline_fires_at_once (void)
   g_free (record.fired_at);
 }
 
+/* The timerfd is left armed for the old deadline when a timer moves later
+ * (re-arming on every move would cost a system call per packet): the early
+ * wake-up must fire nothing, and the timer must still fire at its new
+ * deadline. */
+static void
+test_moved_later_fires_at_new_deadline (void)
+{
+  g_autoptr(GObject) owner = g_object_new (G_TYPE_OBJECT, NULL);
+  g_autoptr(EsTimerQueue) queue = es_timer_queue_new (NULL, owner, NULL);
+  Record record = { g_array_new (FALSE, FALSE, sizeof (guint)), g_new0 (guint64, 2) };
+  Entry moved = { .index = 0, .record = &record };
+  Entry cancelled = { .index = 1, .record = &record };
+  guint64 start = es_timer_now ();
+  guint64 old_deadline = start + 2000000;
+  guint64 new_deadline = start + 30000000;
+
+  es_timer_init (&moved.timer, on_fired, &moved);
+  es_timer_init (&cancelled.timer, on_fired, &cancelled);
+  schedule (queue, &moved, old_deadline);
+  schedule (queue, &cancelled, old_deadline + 1000000);
+  schedule (queue, &moved, new_deadline);
+  es_timer_queue_cancel (queue, &cancelled.timer);
+
+  /* Past the old deadlines: the early wake-up fired nothing. */
+  while (es_timer_now () < old_deadline + 5000000)
+    g_main_context_iteration (NULL, FALSE);
+  g_assert_cmpuint (record.fired->len, ==, 0);
+
+  iterate_until (1, record.fired, start + G_GUINT64_CONSTANT (2000000000));
+  g_assert_cmpuint (record.fired->len, ==, 1);
+  g_assert_cmpuint (g_array_index (record.fired, guint, 0), ==, 0);
+  g_assert_cmpuint (record.fired_at[0], >=, new_deadline);
+
+  /* An earlier deadline after that still moves the timerfd. */
+  g_array_set_size (record.fired, 0);
+  schedule (queue, &cancelled, es_timer_now () + 1000000000);
+  schedule (queue, &moved, es_timer_now () + 1000000);
+  start = es_timer_now ();
+  iterate_until (1, record.fired, start + G_GUINT64_CONSTANT (500000000));
+  g_assert_cmpuint (record.fired->len, ==, 1);
+  g_assert_cmpuint (g_array_index (record.fired, guint, 0), ==, 0);
+  es_timer_queue_cancel (queue, &cancelled.timer);
+
+  g_array_unref (record.fired);
+  g_free (record.fired_at);
+}
+
 int
 main (int    argc,
       char **argv)
@@ -161,6 +208,8 @@ main (int    argc,
   g_test_add_func ("/timer-queue/fires-in-deadline-order", test_fires_in_deadline_order);
   g_test_add_func ("/timer-queue/sub-millisecond-accuracy", test_sub_millisecond_accuracy);
   g_test_add_func ("/timer-queue/past-deadline-fires-at-once", test_past_deadline_fires_at_once);
+  g_test_add_func ("/timer-queue/moved-later-fires-at-new-deadline",
+                   test_moved_later_fires_at_new_deadline);
 
   return g_test_run ();
 }
