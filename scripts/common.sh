@@ -9,6 +9,9 @@ EARSHOT_BUILD_PACKAGES=(
   libopus-dev libnice-dev libsoup-3.0-dev
   # Port mapping: UPnP IGD (gupnp-igd) and GUPnP's control point for netcheck.
   libgupnp-igd-1.0-dev libgupnp-1.6-dev libgssdp-1.6-dev
+  # The desktop app (src/app, data/, po/).
+  libsqlite3-dev libgtk-4-dev libadwaita-1-dev libportal-dev libportal-gtk4-dev libqrencode-dev
+  gettext
   # Live audio: PipeWire streams (the client's modules, and its
   # client-rt.conf, which pipewire-bin ships), and webrtc-audio-processing's
   # echo canceller, which is C++ (src/engine/es-echo-canceller.cc).
@@ -24,6 +27,11 @@ EARSHOT_TEST_PACKAGES=(
   # The netns suite's NAT lab (tests/netns/lab.py): namespaces, nftables NAT,
   # miniupnpd on the routers and its reference clients.
   iproute2 nftables conntrack miniupnpd miniupnpc natpmpc
+  # The gui suite (its private PipeWire is the audio suite's, below): a display,
+  # the accessibility tree, screenshots, the data validators and the offline
+  # Flatpak manifest check.
+  xvfb dbus at-spi2-core python3-gi gir1.2-atspi-2.0 imagemagick
+  desktop-file-utils appstream flatpak-builder
   # The audio suite's private PipeWire (tests/audio/pipewire_session.py;
   # pw-play, pw-record, pw-link, pw-cli come with pipewire-bin, above).
   pipewire wireplumber dbus-daemon
