@@ -12,27 +12,10 @@
 
 #include "es-fingerprint.h"
 #include "es-quic-endpoint.h"
+#include "loopback-test-support.h"
 
 #define WAIT_MS 10000
 #define N_CLIENTS 3
-
-static gboolean
-set_true (gpointer user_data)
-{
-  *(gboolean *) user_data = TRUE;
-  return G_SOURCE_REMOVE;
-}
-
-#define WAIT_UNTIL(condition, timeout_ms)                                  \
-  G_STMT_START {                                                           \
-    gboolean expired_ = FALSE;                                             \
-    guint timeout_id_ = g_timeout_add ((timeout_ms), set_true, &expired_); \
-    while (!(condition) && !expired_)                                      \
-      g_main_context_iteration (NULL, TRUE);                               \
-    if (!expired_)                                                         \
-      g_source_remove (timeout_id_);                                       \
-    g_assert_true (condition);                                             \
-  } G_STMT_END
 
 typedef struct
 {
@@ -88,27 +71,8 @@ bound_endpoint (EsIdentity *identity)
   return g_steal_pointer (&endpoint);
 }
 
-typedef struct
-{
-  EsQuicConnection *connection;
-  GError *error;
-  gboolean done;
-} Outcome;
-
-static void
-on_connected (GObject      *source,
-              GAsyncResult *result,
-              gpointer      user_data)
-{
-  Outcome *outcome = user_data;
-
-  outcome->connection = es_quic_endpoint_connect_finish (ES_QUIC_ENDPOINT (source), result,
-                                                         &outcome->error);
-  outcome->done = TRUE;
-}
-
 static gboolean
-all_done (const Outcome *outcomes)
+all_done (const LoopbackConnectOutcome *outcomes)
 {
   for (guint i = 0; i < N_CLIENTS; i++)
     if (!outcomes[i].done)
@@ -124,7 +88,7 @@ test_clients_with_own_identities_share_a_socket (void)
   g_autoptr(EsQuicEndpoint) server_endpoint = bound_endpoint (server_identity);
   g_autoptr(EsQuicEndpoint) client_endpoint = bound_endpoint (endpoint_identity);
   EsIdentity *identities[N_CLIENTS] = { es_identity_new_random (), es_identity_new_random (), NULL };
-  Outcome outcomes[N_CLIENTS] = { { 0 } };
+  LoopbackConnectOutcome outcomes[N_CLIENTS] = { { 0 } };
   Server server = {
     g_ptr_array_new_with_free_func (g_object_unref),
     g_ptr_array_new_with_free_func (g_free),
@@ -147,7 +111,7 @@ test_clients_with_own_identities_share_a_socket (void)
   for (guint i = 0; i < N_CLIENTS; i++)
     es_quic_endpoint_connect_as_async (client_endpoint, i < 2 ? identities[i] : NULL,
                                        es_quic_endpoint_get_local_address (server_endpoint),
-                                       pin, NULL, on_connected, &outcomes[i]);
+                                       pin, NULL, loopback_test_on_connected, &outcomes[i]);
   WAIT_UNTIL (all_done (outcomes) && server.incoming->len == N_CLIENTS, WAIT_MS);
 
   for (guint i = 0; i < N_CLIENTS; i++)

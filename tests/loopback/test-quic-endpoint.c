@@ -13,28 +13,11 @@
 #include "es-json.h"
 #include "es-quic-connection-private.h"
 #include "es-quic-endpoint.h"
+#include "loopback-test-support.h"
 
 #define HANDSHAKE_WAIT_MS 10000
 
 /* Waiting */
-
-static gboolean
-set_true (gpointer user_data)
-{
-  *(gboolean *) user_data = TRUE;
-  return G_SOURCE_REMOVE;
-}
-
-#define WAIT_UNTIL(condition, timeout_ms)                                  \
-  G_STMT_START {                                                           \
-    gboolean expired_ = FALSE;                                             \
-    guint timeout_id_ = g_timeout_add ((timeout_ms), set_true, &expired_); \
-    while (!(condition) && !expired_)                                      \
-      g_main_context_iteration (NULL, TRUE);                               \
-    if (!expired_)                                                         \
-      g_source_remove (timeout_id_);                                       \
-    g_assert_true (condition);                                             \
-  } G_STMT_END
 
 /* Lets the main loop run for a while, for things that must not happen. */
 static void
@@ -42,7 +25,7 @@ iterate_for (guint milliseconds)
 {
   gboolean expired = FALSE;
 
-  g_timeout_add (milliseconds, set_true, &expired);
+  g_timeout_add (milliseconds, loopback_test_set_true, &expired);
   while (!expired)
     g_main_context_iteration (NULL, TRUE);
 }

@@ -13,26 +13,9 @@
 #include "es-fingerprint.h"
 #include "es-quic-endpoint.h"
 #include "es-stun.h"
+#include "loopback-test-support.h"
 
 #define WAIT_MS 10000
-
-static gboolean
-set_true (gpointer user_data)
-{
-  *(gboolean *) user_data = TRUE;
-  return G_SOURCE_REMOVE;
-}
-
-#define WAIT_UNTIL(condition, timeout_ms)                                  \
-  G_STMT_START {                                                           \
-    gboolean expired_ = FALSE;                                             \
-    guint timeout_id_ = g_timeout_add ((timeout_ms), set_true, &expired_); \
-    while (!(condition) && !expired_)                                      \
-      g_main_context_iteration (NULL, TRUE);                               \
-    if (!expired_)                                                         \
-      g_source_remove (timeout_id_);                                       \
-    g_assert_true (condition);                                             \
-  } G_STMT_END
 
 static GInetSocketAddress *
 loopback (guint16 port)
@@ -176,25 +159,6 @@ test_stun_on_probe_socket (void)
 typedef struct
 {
   EsQuicConnection *connection;
-  GError *error;
-  gboolean done;
-} Outcome;
-
-static void
-on_connected (GObject      *source,
-              GAsyncResult *result,
-              gpointer      user_data)
-{
-  Outcome *outcome = user_data;
-
-  outcome->connection = es_quic_endpoint_connect_finish (ES_QUIC_ENDPOINT (source), result,
-                                                         &outcome->error);
-  outcome->done = TRUE;
-}
-
-typedef struct
-{
-  EsQuicConnection *connection;
   char *datagram;
 } Accepted;
 
@@ -247,7 +211,7 @@ test_connect_from_probe_socket (void)
   g_autoptr(GError) error = NULL;
   g_autofree char *client_heard = NULL;
   Accepted accepted = { 0 };
-  Outcome outcome = { 0 };
+  LoopbackConnectOutcome outcome = { 0 };
   guint probe;
 
   es_quic_endpoint_set_authorize_func (server, authorize_all, NULL, NULL);
@@ -256,7 +220,7 @@ test_connect_from_probe_socket (void)
   g_assert_no_error (error);
 
   es_quic_endpoint_connect_from_async (client, probe, es_quic_endpoint_get_local_address (server),
-                                       pin, NULL, on_connected, &outcome);
+                                       pin, NULL, loopback_test_on_connected, &outcome);
   WAIT_UNTIL (outcome.done && accepted.connection != NULL, WAIT_MS);
   g_assert_no_error (outcome.error);
   /* The server sees the probe socket's port, not the endpoint's. */
@@ -306,7 +270,7 @@ test_accept_on_probe_socket (void)
   g_autoptr(GError) error = NULL;
   g_autofree char *client_heard = NULL;
   Accepted accepted = { 0 };
-  Outcome outcome = { 0 };
+  LoopbackConnectOutcome outcome = { 0 };
   guint probe;
 
   es_quic_endpoint_set_authorize_func (server, authorize_all, NULL, NULL);
@@ -317,7 +281,7 @@ test_accept_on_probe_socket (void)
 
   /* A client that dials the probe socket is accepted over it, and what the
    * server sends comes back from the port it dialled. */
-  es_quic_endpoint_connect_async (client, to, pin, NULL, on_connected, &outcome);
+  es_quic_endpoint_connect_async (client, to, pin, NULL, loopback_test_on_connected, &outcome);
   WAIT_UNTIL (outcome.done && accepted.connection != NULL, WAIT_MS);
   g_assert_no_error (outcome.error);
   g_assert_cmpuint (es_quic_endpoint_get_connection_probe (server, accepted.connection), ==, probe);
