@@ -33,9 +33,14 @@ def main():
     with open(results_path, "w") as results:
         for target in targets:
             name = target[len("fuzz-"):]
+            seeds = os.path.join(corpus_root, name)
+            if not os.path.isdir(seeds):
+                print(f"fuzz {name}: FAIL no seed corpus in {seeds}")
+                results.write(json.dumps({"name": f"fuzz-{name}", "result": "FAIL"}) + "\n")
+                continue
             with tempfile.TemporaryDirectory() as work:
                 corpus = os.path.join(work, "corpus")
-                shutil.copytree(os.path.join(corpus_root, name), corpus)
+                shutil.copytree(seeds, corpus)
                 command = [os.path.join(fuzz_dir, target), f"-max_total_time={seconds}",
                            "-timeout=10", "-rss_limit_mb=2048", "-print_final_stats=1",
                            f"-artifact_prefix={work}/", corpus]
