@@ -11,6 +11,7 @@
 #include <string.h>
 
 #include "es-error.h"
+#include "es-hex.h"
 
 typedef struct
 {
@@ -119,11 +120,9 @@ print_identity_json (EsIdentityStore *store,
   g_autoptr(JsonGenerator) generator = json_generator_new ();
   g_autoptr(JsonNode) root = NULL;
   g_autofree char *created = g_date_time_format_iso8601 (es_identity_get_created (identity));
-  g_autofree char *public_key = g_malloc (ES_ED25519_PUBLIC_KEY_SIZE * 2 + 1);
+  g_autofree char *public_key = es_hex_encode (es_identity_get_public_key (identity),
+                                              ES_ED25519_PUBLIC_KEY_SIZE);
   g_autofree char *text = NULL;
-
-  sodium_bin2hex (public_key, ES_ED25519_PUBLIC_KEY_SIZE * 2 + 1,
-                  es_identity_get_public_key (identity), ES_ED25519_PUBLIC_KEY_SIZE);
 
   json_builder_begin_object (builder);
   json_builder_set_member_name (builder, "fingerprint");

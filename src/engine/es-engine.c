@@ -18,11 +18,11 @@
 #include "es-error.h"
 #include "es-fingerprint.h"
 #include "es-json.h"
+#include "es-media-frame.h"
 #include "es-netcheck.h"
 #include "es-port-mapper.h"
 #include "es-relay-pins.h"
 
-#define RELAY_HANDLE_SIZE 4
 /* An offer older or newer than this is refused, and call ids are remembered
  * this long, so that a relay cannot replay a recorded offer (protocol §2.2). */
 #define OFFER_FRESHNESS_MS (120 * 1000)
@@ -389,7 +389,7 @@ on_relay_datagram (EsQuicConnection *connection,
   guint n = g_list_model_get_n_items (G_LIST_MODEL (self->calls));
   guint32 handle;
 
-  if (length <= RELAY_HANDLE_SIZE)
+  if (length <= ES_RELAY_HANDLE_SIZE)
     return;
   handle = es_read_be32 (data);
   for (guint i = 0; i < n; i++)
@@ -398,7 +398,7 @@ on_relay_datagram (EsQuicConnection *connection,
 
       if (es_call_get_relay_handle (call) == handle)
         {
-          es_call_handle_relay_media (call, data + RELAY_HANDLE_SIZE, length - RELAY_HANDLE_SIZE);
+          es_call_handle_relay_media (call, data + ES_RELAY_HANDLE_SIZE, length - ES_RELAY_HANDLE_SIZE);
           return;
         }
     }

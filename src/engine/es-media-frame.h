@@ -14,6 +14,9 @@ G_BEGIN_DECLS
 #define ES_MEDIA_FRAME_HEADER_SIZE 16
 #define ES_MEDIA_FRAME_TAG_SIZE    16
 #define ES_MEDIA_FRAME_MIN_SIZE    (ES_MEDIA_FRAME_HEADER_SIZE + ES_MEDIA_FRAME_TAG_SIZE)
+/* Over the relay a frame follows the call's 4-byte big-endian handle
+ * (protocol.md §4). */
+#define ES_RELAY_HANDLE_SIZE       4
 
 typedef enum {
   ES_MEDIA_FRAME_AUDIO          = 0,

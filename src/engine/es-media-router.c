@@ -17,7 +17,11 @@
 
 #include "es-media-router.h"
 
-#define RELAY_HANDLE_SIZE 4
+#include <string.h>
+
+#include "es-byte-order.h"
+#include "es-media-frame.h"
+
 #define MAX_FRAME_SIZE 1500
 /* How long media goes both ways after moving to the direct path. */
 #define OVERLAP_MS 500
@@ -144,16 +148,13 @@ send_over_relay (EsMediaRouter *self,
                  gsize          length)
 {
   EsQuicConnection *connection = es_signal_channel_get_connection (self->channel);
-  guint8 datagram[RELAY_HANDLE_SIZE + MAX_FRAME_SIZE];
+  guint8 datagram[ES_RELAY_HANDLE_SIZE + MAX_FRAME_SIZE];
 
   if (!self->have_relay_route || connection == NULL || length > MAX_FRAME_SIZE)
     return FALSE;
-  datagram[0] = self->relay_handle >> 24;
-  datagram[1] = self->relay_handle >> 16;
-  datagram[2] = self->relay_handle >> 8;
-  datagram[3] = self->relay_handle;
-  memcpy (datagram + RELAY_HANDLE_SIZE, frame, length);
-  return es_quic_connection_send_datagram (connection, datagram, RELAY_HANDLE_SIZE + length);
+  es_write_be32 (datagram, self->relay_handle);
+  memcpy (datagram + ES_RELAY_HANDLE_SIZE, frame, length);
+  return es_quic_connection_send_datagram (connection, datagram, ES_RELAY_HANDLE_SIZE + length);
 }
 
 gboolean

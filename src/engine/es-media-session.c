@@ -17,6 +17,7 @@
 #include <math.h>
 
 #include "es-adaptive-quality.h"
+#include "es-byte-order.h"
 #include "es-json.h"
 #include "es-opus-packet.h"
 #include "es-opus-packetizer.h"
@@ -277,8 +278,7 @@ send_audio (EsMediaSession *self,
   if ((flags & ES_MEDIA_FRAME_FLAG_REDUNDANCY) && back >= 1 && back <= G_MAXUINT8)
     {
       payload[0] = (guint8) back;
-      payload[1] = packet->redundant_length >> 8;
-      payload[2] = packet->redundant_length & 0xff;
+      es_write_be16 (payload + 1, packet->redundant_length);
       length = REDUNDANCY_HEADER;
       memcpy (payload + length, packet->data, packet->length);
       length += packet->length;
@@ -385,7 +385,7 @@ queue_redundant_copy (EsMediaSession           *self,
   if (*length < REDUNDANCY_HEADER)
     return FALSE;
   back = data[0];
-  copy_length = (gsize) data[1] << 8 | data[2];
+  copy_length = es_read_be16 (data + 1);
   if (back == 0 || back > header->sequence || copy_length == 0 ||
       copy_length > *length - REDUNDANCY_HEADER)
     return FALSE;

@@ -22,6 +22,7 @@
 #include <string.h>
 
 #include "es-address.h"
+#include "es-byte-order.h"
 #include "es-error.h"
 #include "es-gateway.h"
 #include "es-json.h"
@@ -41,8 +42,6 @@
  * many of those it measures at most. */
 #define RELAY_LIST_WAIT_MS     1000
 #define MAX_LISTED_RELAYS      16
-#define STUN_HEADER_SIZE       20
-#define STUN_BINDING_REQUEST   0x0001
 
 typedef enum {
   PURPOSE_CALL_SOCKET,       /* mapping, public address, relay round trip */
@@ -439,7 +438,7 @@ find_probe (EsNetcheck   *self,
 {
   g_autoptr(GBytes) id = NULL;
 
-  if (length < STUN_HEADER_SIZE)
+  if (length < ES_STUN_HEADER_SIZE)
     return NULL;
   id = g_bytes_new (data + 8, ES_STUN_TRANSACTION_ID_SIZE);
   return g_hash_table_lookup (self->by_transaction, id);
@@ -461,7 +460,7 @@ handle_packet (EsNetcheck         *self,
   /* Our own request, come back through the router to the call socket. */
   if (probe->purpose == PURPOSE_HAIRPIN)
     {
-      if (socket == NULL && (data[0] << 8 | data[1]) == STUN_BINDING_REQUEST)
+      if (socket == NULL && es_read_be16 (data) == ES_STUN_BINDING_REQUEST)
         {
           probe->from = g_object_ref (from);
           probe_finished (probe);

@@ -17,6 +17,7 @@
 #include <string.h>
 
 #include "es-error.h"
+#include "es-hex.h"
 #include "es-identity.h"
 
 struct _EsPeerPin
@@ -87,14 +88,14 @@ es_peer_pin_get_kind (const EsPeerPin *self)
 char *
 es_peer_pin_to_string (const EsPeerPin *self)
 {
-  char hex[ES_SPKI_SHA256_SIZE * 2 + 1];
+  g_autofree char *hex = NULL;
 
   switch (self->kind)
     {
     case ES_PEER_PIN_FINGERPRINT:
       return es_fingerprint_to_string (self->value);
     case ES_PEER_PIN_SPKI_SHA256:
-      sodium_bin2hex (hex, sizeof hex, self->value, ES_SPKI_SHA256_SIZE);
+      hex = es_hex_encode (self->value, ES_SPKI_SHA256_SIZE);
       return g_strdup_printf ("spki-sha256:%s", hex);
     case ES_PEER_PIN_TRUST_ON_FIRST_USE:
     default:

@@ -36,6 +36,7 @@
 #include "es-byte-order.h"
 #include "es-error.h"
 #include "es-quic-connection-private.h"
+#include "es-stun.h"
 #include "es-timer-queue.h"
 #include "es-udp-socket.h"
 
@@ -46,8 +47,6 @@
   "+CHACHA20-POLY1305:+AES-128-CCM:-GROUP-ALL:+GROUP-X25519:+GROUP-SECP256R1:" \
   "%DISABLE_TLS13_COMPAT_MODE"
 
-#define STUN_MAGIC_COOKIE 0x2112A442
-#define STUN_HEADER_SIZE 20
 /* Batches of ES_UDP_BATCH_SIZE read per wake-up before yielding to the
  * other sources of the main loop. */
 #define MAX_BATCHES_PER_DISPATCH 4
@@ -157,14 +156,6 @@ cid_equal (gconstpointer a,
   return ngtcp2_cid_eq (a, b);
 }
 
-static gboolean
-looks_like_stun (const guint8 *data,
-                 gsize         length)
-{
-  return length >= STUN_HEADER_SIZE && (data[0] & 0xc0) == 0 &&
-         es_read_be32 (data + 4) == STUN_MAGIC_COOKIE;
-}
-
 /* Connection → endpoint */
 
 GMainContext *
@@ -239,7 +230,7 @@ _es_quic_endpoint_issue_cid (EsQuicEndpoint   *self,
       gnutls_rnd (GNUTLS_RND_NONCE, cid->data, cid->datalen);
     }
   while (g_hash_table_contains (self->cids, cid) ||
-         es_read_be32 (cid->data + 3) == STUN_MAGIC_COOKIE);
+         es_read_be32 (cid->data + 3) == ES_STUN_MAGIC_COOKIE);
 
   _es_quic_endpoint_register_cid (self, cid, connection);
   if (token != NULL)
@@ -519,7 +510,7 @@ handle_packet (EsQuicEndpoint    *self,
   ngtcp2_path path;
   EsQuicConnection *connection;
 
-  if (looks_like_stun (packet->data, packet->length))
+  if (es_stun_is_message (packet->data, packet->length))
     {
       if (probe != NULL)
         emit_probe_packet (self, probe, packet);

@@ -430,13 +430,11 @@ char *
 es_signed_envelope_dup_body_sha256_hex (const EsSignedEnvelope *self)
 {
   guint8 digest[crypto_hash_sha256_BYTES];
-  char hex[crypto_hash_sha256_BYTES * 2 + 1];
 
   g_return_val_if_fail (self != NULL, NULL);
 
   crypto_hash_sha256 (digest, (const guint8 *) self->body_text, strlen (self->body_text));
-  sodium_bin2hex (hex, sizeof hex, digest, sizeof digest);
-  return g_strdup (hex);
+  return es_hex_encode (digest, sizeof digest);
 }
 
 gboolean

@@ -16,6 +16,7 @@
 #include <string.h>
 
 #include "es-address.h"
+#include "es-byte-order.h"
 #include "es-error.h"
 
 /* Room for the largest message either side builds: a request with the
@@ -162,6 +163,14 @@ build_request (const char *username,
     g_error ("building a STUN Binding request failed");
 
   return g_steal_pointer (&self);
+}
+
+gboolean
+es_stun_is_message (const guint8 *data,
+                    gsize         length)
+{
+  return length >= ES_STUN_HEADER_SIZE && (data[0] & 0xc0) == 0 &&
+         es_read_be32 (data + 4) == ES_STUN_MAGIC_COOKIE;
 }
 
 EsStunRequest *

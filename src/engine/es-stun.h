@@ -8,10 +8,17 @@
 
 G_BEGIN_DECLS
 
+#define ES_STUN_HEADER_SIZE          20
+#define ES_STUN_BINDING_REQUEST      0x0001
 #define ES_STUN_MAGIC_COOKIE         0x2112A442
 #define ES_STUN_TRANSACTION_ID_SIZE  12
 /* RFC 8489 §14.3: USERNAME is less than 513 bytes. */
 #define ES_STUN_MAX_USERNAME_LENGTH  512
+
+/* Whether a datagram is STUN (RFC 8489 §5: the first two bits 00, the magic
+ * cookie at bytes 4–7), so that STUN and QUIC can share one socket. */
+gboolean            es_stun_is_message                 (const guint8       *data,
+                                                        gsize               length);
 
 /* One client transaction: the Binding request to send (and resend as it is
  * until answered) and the check of its answer. */

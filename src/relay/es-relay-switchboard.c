@@ -16,11 +16,12 @@
 #include <sodium.h>
 #include <string.h>
 
+#include "es-byte-order.h"
 #include "es-fingerprint.h"
+#include "es-media-frame.h"
 #include "es-json.h"
 #include "es-relay-call.h"
 
-#define HANDLE_SIZE 4
 
 struct _EsRelaySwitchboard
 {
@@ -486,12 +487,12 @@ es_relay_switchboard_handle_datagram (EsRelaySwitchboard *self,
   EsRelayClient *other;
   guint32 handle;
 
-  if (length <= HANDLE_SIZE)
+  if (length <= ES_RELAY_HANDLE_SIZE)
     {
       es_relay_metrics_count_dropped (self->metrics, ES_RELAY_DROP_MALFORMED);
       return;
     }
-  handle = (guint32) data[0] << 24 | (guint32) data[1] << 16 | (guint32) data[2] << 8 | data[3];
+  handle = es_read_be32 (data);
   call = g_hash_table_lookup (self->calls_by_handle, GUINT_TO_POINTER (handle));
   if (call == NULL)
     {
