@@ -14,6 +14,7 @@
 
 #include "es-contact-store.h"
 #include "es-error.h"
+#include "temp-dir-support.h"
 
 #define ALICE "0123:4567:89ab:cdef:0123:4567:89ab:cdef"
 #define ALICE_LOOSE "0123456789ABCDEF0123456789abcdef"
@@ -42,31 +43,11 @@ fixture_set_up (Fixture       *fixture,
 }
 
 static void
-remove_tree (const char *path)
-{
-  GDir *dir = g_dir_open (path, 0, NULL);
-  const char *name;
-
-  if (dir == NULL)
-    {
-      g_unlink (path);
-      return;
-    }
-  while ((name = g_dir_read_name (dir)) != NULL)
-    {
-      g_autofree char *child = g_build_filename (path, name, NULL);
-      remove_tree (child);
-    }
-  g_dir_close (dir);
-  g_rmdir (path);
-}
-
-static void
 fixture_tear_down (Fixture       *fixture,
                    gconstpointer  data)
 {
   g_clear_object (&fixture->store);
-  remove_tree (fixture->dir);
+  temp_dir_remove_tree (fixture->dir);
   g_free (fixture->path);
   g_free (fixture->dir);
 }

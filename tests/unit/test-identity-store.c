@@ -11,6 +11,7 @@
 
 #include "es-error.h"
 #include "es-identity-store.h"
+#include "temp-dir-support.h"
 
 typedef struct
 {
@@ -30,31 +31,11 @@ fixture_set_up (Fixture       *fixture,
 }
 
 static void
-remove_tree (const char *path)
-{
-  GDir *dir = g_dir_open (path, 0, NULL);
-  const char *name;
-
-  if (dir == NULL)
-    {
-      g_unlink (path);
-      return;
-    }
-  while ((name = g_dir_read_name (dir)) != NULL)
-    {
-      g_autofree char *child = g_build_filename (path, name, NULL);
-      remove_tree (child);
-    }
-  g_dir_close (dir);
-  g_rmdir (path);
-}
-
-static void
 fixture_tear_down (Fixture       *fixture,
                    gconstpointer  data)
 {
   g_clear_object (&fixture->store);
-  remove_tree (fixture->dir);
+  temp_dir_remove_tree (fixture->dir);
   g_free (fixture->path);
   g_free (fixture->dir);
 }
